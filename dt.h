@@ -1,0 +1,4928 @@
+/* dt.h — Dynamic Telemetry engine, core.                     v0.1.0
+ *
+ * Reshape a running program's telemetry after it has shipped: drop chatty
+ * events, dial verbosity up for five minutes, keep a flight recorder of what
+ * was never exported, and trigger diagnostic actions, all from small text
+ * programs deployed at run time. libc only; C99, C11 and C++.
+ *
+ * DO THIS in exactly one C or C++ file:
+ *
+ *     #define DT_IMPLEMENTATION
+ *     #include "dt.h"
+ *
+ * and plain `#include "dt.h"` everywhere else. `DT_ALL_IMPLEMENTATION`
+ * turns on the implementation of dt.h, dt_query.h and dt_stateful.h at once.
+ *
+ * QUICK START
+ *
+ *     dt_desc desc = {0};                       // zero means default
+ *     desc.sinks.event = my_export;             // exported events go here
+ *     dt_engine *e = dt_create(&desc);
+ *     dt_bind_sites(e);                         // DT_EMIT sites talk to e
+ *     dt_error err;
+ *     const char *prog = "level LogWelcomeBanner = off";
+ *     if (dt_deploy(e, prog, strlen(prog), &err) != DT_OK)
+ *         fprintf(stderr, "%d:%d: %s\n", err.line, err.column, err.message);
+ *     DT_EMIT(DT_INFO, "LogLaunch", DT_STR("version", "0.0.1"));
+ *     dt_ripcord(e, 1);                         // instantly: no processing
+ *     dt_destroy(e);
+ *
+ * CONTENTS (grep for the >> markers)
+ *     >>options    compile-time options
+ *     >>values     typed values, fields, events, severity levels
+ *     >>ids        durable IDs and the event registry
+ *     >>sites      call sites: DT_EMIT and friends
+ *     >>hooks      allocator, clock, lock, logger, sinks
+ *     >>engine     create, destroy, emit, tick, poll, stats
+ *     >>programs   deploy, rollback, rip cord, errors
+ *     >>actions    the action table, risk classes, rate limits
+ *     >>recorders  flight recorders and the dump format
+ *     >>plugin     the processor interface and the shared front end
+ *     >>impl       implementation (under DT_IMPLEMENTATION)
+ *
+ * THREADS: every function says whether it is thread-safe. Emitting is safe
+ * from any number of threads at once, with no global lock. Deploy, rollback,
+ * rip cord, tick and poll are thread-safe against emitters and each other.
+ * With DT_NO_THREADS all synchronisation compiles to nothing.
+ *
+ * MEMORY: no allocation on the emit path. Programs are compiled into an
+ * arena when deployed. Give the engine a fixed block (desc.memory) and it
+ * never calls malloc (see docs/embedded notes in docs/guide.md).
+ *
+ * ERRORS: functions return DT_OK (0) or a negative dt_result; program text
+ * errors also fill a dt_error with line, column, message and hint. Bad input
+ * never crashes: it is refused with an error or dropped and counted.
+ *
+ * LICENSE: MIT, see the end of this file.
+ */
+#ifndef DT_H
+#define DT_H
+
+/* >>options ---------------------------------------------------------------
+ * Every option is 0/1 or a number, tested with #if. Define them before
+ * including dt.h, or name a header in DT_CONFIG_FILE that defines them. */
+#ifdef DT_CONFIG_FILE
+#include DT_CONFIG_FILE
+#endif
+
+#if defined(DT_ALL_IMPLEMENTATION)
+#ifndef DT_IMPLEMENTATION
+#define DT_IMPLEMENTATION
+#endif
+#ifndef DT_QUERY_IMPLEMENTATION
+#define DT_QUERY_IMPLEMENTATION
+#endif
+#ifndef DT_STATEFUL_IMPLEMENTATION
+#define DT_STATEFUL_IMPLEMENTATION
+#endif
+#endif
+
+/* DT_NO_THREADS: single-threaded host (firmware main loop): atomics become
+ * plain loads and stores, locks become nothing. */
+#ifndef DT_NO_THREADS
+#define DT_NO_THREADS 0
+#endif
+/* DT_NO_MALLOC: no default allocator; the host passes desc.memory or
+ * desc.allocator. */
+#ifndef DT_NO_MALLOC
+#define DT_NO_MALLOC 0
+#endif
+/* DT_NO_CLOCK: no default clock (timespec_get); the host passes desc.clock
+ * or stamps its events. */
+#ifndef DT_NO_CLOCK
+#define DT_NO_CLOCK 0
+#endif
+/* DT_NO_FLOAT: drops f64 arithmetic in expressions (f64 fields still pass
+ * through, compare as unknown); for FPU-less firmware. */
+#ifndef DT_NO_FLOAT
+#define DT_NO_FLOAT 0
+#endif
+/* Bounds. Each is a hard cap with a counted overflow, never a silent loss. */
+#ifndef DT_MAX_FIELDS          /* fields of one event the engine will look at */
+#define DT_MAX_FIELDS 64
+#endif
+#ifndef DT_MAX_NAME            /* bytes of an event, field or block name */
+#define DT_MAX_NAME 128
+#endif
+#ifndef DT_MAX_EXPR_DEPTH      /* nesting of one expression */
+#define DT_MAX_EXPR_DEPTH 32
+#endif
+#ifndef DT_MAX_EMIT_DEPTH      /* events emitted by processing an emitted event */
+#define DT_MAX_EMIT_DEPTH 4
+#endif
+#ifndef DT_MAX_OVERRIDES       /* concurrent timed level changes (set_level for) */
+#define DT_MAX_OVERRIDES 16
+#endif
+#ifndef DT_MAX_ACTION_ARGS     /* arguments of one action call */
+#define DT_MAX_ACTION_ARGS 8
+#endif
+#ifndef DT_PENDING_ARG_BYTES   /* bytes of string arguments kept per deferred action */
+#define DT_PENDING_ARG_BYTES 256
+#endif
+#ifndef DT_EXEC_ARENA          /* per-event scratch bytes for processors (stack) */
+#define DT_EXEC_ARENA 1024
+#endif
+#ifndef DT_STRIPES             /* per-thread counter stripes (cache lines) */
+#if DT_NO_THREADS
+#define DT_STRIPES 1
+#else
+#define DT_STRIPES 32
+#endif
+#endif
+#ifndef DT_MAX_PROCESSORS      /* processor kinds one engine knows */
+#define DT_MAX_PROCESSORS 8
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef DT_API
+#ifdef DT_STATIC
+#define DT_API static
+#else
+#define DT_API extern
+#endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* >>values ----------------------------------------------------------------*/
+
+/* Result codes: DT_OK or a negative error. dt_result_str names them. */
+typedef enum dt_result {
+    DT_OK = 0,
+    DT_ERR_INVALID = -1,    /* bad argument or call in the wrong state */
+    DT_ERR_NOMEM = -2,      /* allocator or memory block exhausted */
+    DT_ERR_SYNTAX = -3,     /* program text: see the dt_error */
+    DT_ERR_TYPE = -4,       /* program text: a type mismatch */
+    DT_ERR_UNKNOWN = -5,    /* unknown event, field, action, block */
+    DT_ERR_RISK = -6,       /* program above the host's risk policy */
+    DT_ERR_LIMIT = -7,      /* a configured bound was hit */
+    DT_ERR_COLLISION = -8,  /* two event names with the same durable ID */
+    DT_ERR_EXISTS = -9,     /* already registered */
+    DT_ERR_EMPTY = -10      /* nothing to roll back to, nothing to do */
+} dt_result;
+
+DT_API const char *dt_result_str(int result);
+
+/* Severity levels carry OpenTelemetry's SeverityNumber values, so exporters
+ * pass them through unchanged. */
+typedef enum dt_level {
+    DT_LEVEL_NONE = 0,
+    DT_TRACE = 1,
+    DT_DEBUG = 5,
+    DT_INFO = 9,
+    DT_WARN = 13,
+    DT_ERROR = 17,
+    DT_FATAL = 21,
+    DT_LEVEL_OFF = 255      /* as an export threshold: export nothing */
+} dt_level;
+
+DT_API const char *dt_level_name(int level);            /* "info", ... */
+DT_API int dt_level_parse(const char *s, size_t len);   /* -1 if unknown */
+
+typedef enum dt_type {
+    DT_TYPE_NULL = 0,
+    DT_TYPE_BOOL,
+    DT_TYPE_I64,
+    DT_TYPE_U64,
+    DT_TYPE_F64,
+    DT_TYPE_STR,            /* UTF-8 expected, not required; not NUL-terminated */
+    DT_TYPE_BYTES
+} dt_type;
+
+DT_API const char *dt_type_name(int type);              /* "i64", ... */
+
+/* A borrowed run of bytes. Strings are (pointer, length) everywhere. */
+typedef struct dt_str {
+    const char *ptr;
+    size_t len;
+} dt_str;
+
+typedef struct dt_value {
+    dt_type type;
+    union {
+        int b;
+        int64_t i64;
+        uint64_t u64;
+        double f64;
+        dt_str str;          /* DT_TYPE_STR and DT_TYPE_BYTES */
+    } as;
+} dt_value;
+
+typedef struct dt_field {
+    dt_str name;
+    dt_value value;
+} dt_field;
+
+/* One event. Every pointer is borrowed for the duration of the call that
+ * receives it; the engine copies what it keeps. id 0 means "compute from
+ * name"; ts 0 means "stamp with the engine clock". */
+typedef struct dt_event {
+    uint64_t id;
+    dt_str name;
+    int64_t ts;              /* nanoseconds, the clock hook's epoch */
+    uint64_t tid;            /* thread or other key id, 0 if none */
+    int level;               /* dt_level */
+    uint32_t nfields;
+    const dt_field *fields;
+} dt_event;
+
+/* Field constructors, usable in C and C++ initialisers. */
+static inline dt_str dt_strn(const char *p, size_t n) { dt_str s; s.ptr = p; s.len = n; return s; }
+DT_API dt_str dt_cstr(const char *s);   /* NULL gives the empty string */
+
+static inline dt_field dt__field(const char *name, dt_type t) {
+    dt_field f;
+    f.name = dt_cstr(name);
+    f.value.type = t;
+    f.value.as.u64 = 0;
+    return f;
+}
+static inline dt_field dt_field_bool(const char *name, int v) { dt_field f = dt__field(name, DT_TYPE_BOOL); f.value.as.b = v != 0; return f; }
+static inline dt_field dt_field_i64(const char *name, int64_t v) { dt_field f = dt__field(name, DT_TYPE_I64); f.value.as.i64 = v; return f; }
+static inline dt_field dt_field_u64(const char *name, uint64_t v) { dt_field f = dt__field(name, DT_TYPE_U64); f.value.as.u64 = v; return f; }
+static inline dt_field dt_field_f64(const char *name, double v) { dt_field f = dt__field(name, DT_TYPE_F64); f.value.as.f64 = v; return f; }
+static inline dt_field dt_field_strn(const char *name, const char *p, size_t n) { dt_field f = dt__field(name, DT_TYPE_STR); f.value.as.str = dt_strn(p, n); return f; }
+static inline dt_field dt_field_str(const char *name, const char *s) { dt_field f = dt__field(name, DT_TYPE_STR); f.value.as.str = dt_cstr(s); return f; }
+static inline dt_field dt_field_bytes(const char *name, const void *p, size_t n) { dt_field f = dt__field(name, DT_TYPE_BYTES); f.value.as.str = dt_strn((const char *)p, n); return f; }
+
+#define DT_BOOL(name, v)       dt_field_bool((name), (v))
+#define DT_I64(name, v)        dt_field_i64((name), (int64_t)(v))
+#define DT_U64(name, v)        dt_field_u64((name), (uint64_t)(v))
+#define DT_F64(name, v)        dt_field_f64((name), (double)(v))
+#define DT_STR(name, s)        dt_field_str((name), (s))
+#define DT_STRN(name, p, n)    dt_field_strn((name), (p), (size_t)(n))
+#define DT_BYTES(name, p, n)   dt_field_bytes((name), (p), (size_t)(n))
+
+/* >>ids -------------------------------------------------------------------
+ * A durable ID is FNV-1a 64 over the name's bytes, with 0 mapped to 1
+ * (0 means "no id"). docs/durable-ids.md has the algorithm and test vectors.
+ * Pure functions, thread-safe, signal-safe. */
+DT_API uint64_t dt_id(const char *name);
+DT_API uint64_t dt_id_n(const char *name, size_t len);
+
+typedef struct dt_engine dt_engine;
+
+/* A schema: the fields an event carries. Registering one lets programs
+ * bind field names at deploy and have them type-checked. */
+typedef struct dt_schema_field {
+    const char *name;
+    dt_type type;
+} dt_schema_field;
+
+/* Registers (or re-registers identically) an event name with an optional
+ * schema and a call-site location (file may be NULL). Names and schemas are
+ * copied. Returns DT_ERR_COLLISION if another name has the same id,
+ * DT_ERR_EXISTS if the same name was registered with a different schema,
+ * DT_ERR_LIMIT when the registry is full. Thread-safe. */
+DT_API int dt_register_event(dt_engine *e, const char *name, const dt_schema_field *fields,
+                             uint32_t nfields, const char *file, int line);
+
+/* Writes the event catalog as JSON (see docs/catalog.md) through write().
+ * Thread-safe. */
+typedef void (*dt_write_fn)(const char *bytes, size_t len, void *user_data);
+DT_API int dt_catalog_write(dt_engine *e, dt_write_fn write, void *user_data);
+
+/* >>sites -----------------------------------------------------------------
+ * A call site owns a static record. When the site is off the cost is one
+ * relaxed load and a not-taken branch; field expressions are not evaluated.
+ *
+ *     DT_EMIT(DT_INFO, "LogEnqueueWork", DT_I64("depth", depth));
+ *     DT_EMIT(DT_DEBUG, "LogTick");
+ *
+ * The first execution registers the site (name, file:line, level) with the
+ * bound engine; deploys recompute which sites are on: exported at their
+ * level, observed by a rule, or recorded by a flight recorder. */
+typedef struct dt_site {
+    volatile uint32_t mode;  /* DT_SITE_*: read with one relaxed load */
+    int level;
+    const char *name;
+    const char *file;
+    int line;
+    uint64_t id;             /* set when registered */
+    size_t name_len;
+    struct dt_site *next;    /* the process-wide list of seen sites */
+} dt_site;
+
+enum {
+    DT_SITE_OFF = 0,         /* nothing wants it */
+    DT_SITE_EXPORT = 1,      /* exported as is: no rule looks at it */
+    DT_SITE_PROCESS = 2,     /* the program looks at it */
+    DT_SITE_NEW = 0x80       /* never executed: register on first hit */
+};
+
+#define DT_SITE_INIT(level, name) { DT_SITE_NEW, (level), (name), __FILE__, __LINE__, 0, 0, 0 }
+
+#if defined(__GNUC__) || defined(__clang__)
+#define DT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define DT_UNLIKELY(x) (x)
+#endif
+
+#if DT_NO_THREADS || !(defined(__GNUC__) || defined(__clang__))
+#define DT_SITE_MODE(site) ((site)->mode)
+#else
+#define DT_SITE_MODE(site) __atomic_load_n(&(site)->mode, __ATOMIC_RELAXED)
+#endif
+
+/* Helpers to split "name, fields..." so DT_EMIT works with no fields in
+ * strict C99 (a variadic macro needs at least one variadic argument). */
+#define DT__HEAD(first, ...) first
+#define DT__TAIL(first, ...) __VA_ARGS__
+#define DT__NOFIELD dt__field(0, DT_TYPE_NULL)
+
+#define DT_EMIT(level, ...)                                                          \
+    do {                                                                             \
+        static dt_site dt__site = DT_SITE_INIT((level), DT__HEAD(__VA_ARGS__, 0));   \
+        if (DT_UNLIKELY(DT_SITE_MODE(&dt__site) != DT_SITE_OFF)) {                   \
+            const dt_field dt__f[] = { DT__TAIL(__VA_ARGS__, DT__NOFIELD) };         \
+            dt_site_emit(&dt__site, dt__f,                                           \
+                         (uint32_t)(sizeof dt__f / sizeof dt__f[0]) - 1u);           \
+        }                                                                            \
+    } while (0)
+
+/* Out-of-line part of DT_EMIT. Thread-safe. */
+DT_API void dt_site_emit(dt_site *site, const dt_field *fields, uint32_t nfields);
+
+/* Registers a site without executing it (for adapters that know their sites
+ * up front). Thread-safe. */
+DT_API void dt_site_register(dt_site *site);
+
+/* Calls fn for every site seen so far, in registration order. Thread-safe;
+ * fn must not register sites. */
+typedef void (*dt_site_fn)(const dt_site *site, void *user_data);
+DT_API void dt_sites_foreach(dt_site_fn fn, void *user_data);
+
+/* Makes e the engine that DT_EMIT sites report to (NULL unbinds) and
+ * recomputes every site. One engine is bound per process. Thread-safe. */
+DT_API void dt_bind_sites(dt_engine *e);
+
+/* >>hooks -----------------------------------------------------------------*/
+
+typedef struct dt_allocator {
+    void *(*alloc)(size_t size, void *user_data);
+    void (*free)(void *ptr, void *user_data);
+    void *user_data;
+} dt_allocator;
+
+typedef struct dt_clock {
+    int64_t (*now)(void *user_data);   /* nanoseconds; must not go backwards */
+    void *user_data;
+} dt_clock;
+
+/* Lock hook: the engine asks for a few locks (one per engine plus one per
+ * flight recorder) and holds them only for short, bounded work; host code
+ * (sinks, actions) never runs under them. Default: a built-in spinlock. */
+typedef struct dt_lock_hooks {
+    void *(*create)(void *user_data);
+    void (*destroy)(void *lock, void *user_data);
+    void (*lock)(void *lock, void *user_data);
+    void (*unlock)(void *lock, void *user_data);
+    void *user_data;
+} dt_lock_hooks;
+
+typedef struct dt_metric dt_metric;
+typedef struct dt_dump dt_dump;
+typedef struct dt_action_call dt_action_call;
+
+/* Sinks receive what leaves the engine. Each may be NULL. They run on the
+ * emitting (or ticking) thread, outside every engine lock; the pointers they
+ * get are borrowed for the call. */
+typedef struct dt_sinks {
+    void (*event)(const dt_event *ev, void *user_data);         /* exported events */
+    void (*metric)(const dt_metric *m, void *user_data);        /* processor metrics */
+    void (*dump)(const dt_dump *d, void *user_data);            /* flight-recorder dumps */
+    void (*self)(const dt_metric *m, void *user_data);          /* self-telemetry (NULL: metric sink) */
+    void (*action)(const dt_action_call *c, void *user_data);   /* audit of every action call */
+    void *user_data;
+} dt_sinks;
+
+enum { DT_LOG_DEBUG = 0, DT_LOG_INFO = 1, DT_LOG_WARN = 2, DT_LOG_ERROR = 3 };
+typedef struct dt_logger {
+    void (*log)(int severity, const char *message, void *user_data);
+    void *user_data;
+} dt_logger;
+
+/* >>engine ----------------------------------------------------------------*/
+
+typedef enum dt_risk {
+    DT_RISK_DEFAULT = 0,   /* in dt_desc.max_risk: DT_RISK_MEDIUM */
+    DT_RISK_LOW = 1,       /* filter, reshape, aggregate, record */
+    DT_RISK_MEDIUM = 2,    /* state machines, built-in actions */
+    DT_RISK_HIGH = 3       /* host actions and functions, as registered */
+} dt_risk;
+
+DT_API const char *dt_risk_name(int risk);
+
+typedef struct dt_processor dt_processor;
+
+/* Engine setup. Zero means default for every member. */
+typedef struct dt_desc {
+    dt_allocator allocator;      /* default: malloc/free (unless DT_NO_MALLOC) */
+    struct {
+        void *ptr;               /* a fixed block: the engine never calls an allocator */
+        size_t size;
+    } memory;
+    dt_clock clock;              /* default: timespec_get (unless DT_NO_CLOCK) */
+    dt_lock_hooks lock;          /* default: built-in spinlock */
+    dt_logger logger;            /* default: silent */
+    dt_sinks sinks;
+    int default_level;           /* export threshold with no program: DT_INFO */
+    dt_risk max_risk;            /* highest risk a program may have: DT_RISK_MEDIUM */
+    uint32_t max_events;         /* registry capacity: 4096 */
+    uint32_t max_sites;          /* unused; reserved */
+    uint32_t max_actions;        /* action table capacity: 64 */
+    uint32_t max_pending;        /* deferred action queue: 64 */
+    size_t max_program_bytes;    /* memory one compiled program may use: 16 MiB */
+    uint32_t max_program_text;   /* bytes of program text: 1 MiB */
+    uint32_t budget_steps;       /* work units one block may spend per event: 10000 */
+    int64_t self_interval_ns;    /* self-telemetry period on tick: 60 s; <0 never */
+    int strict_events;           /* programs may only name registered events */
+    int no_timestamps;           /* leave ts 0 on site events (sink stamps) */
+    const dt_processor *const *processors;   /* processor kinds to plug in */
+    uint32_t nprocessors;
+} dt_desc;
+
+/* Creates an engine; NULL if desc is invalid or memory is short (the logger
+ * says why). Not thread-safe against other calls on the same engine. */
+DT_API dt_engine *dt_create(const dt_desc *desc);
+
+/* Frees everything the engine owns, unbinding its sites. No other call on e
+ * may run concurrently or follow. */
+DT_API void dt_destroy(dt_engine *e);
+
+/* Emits one event through the running program. For adapters from other
+ * logging frameworks; sites use DT_EMIT. Thread-safe; not signal-safe. */
+DT_API void dt_emit(dt_engine *e, const dt_event *ev);
+
+/* Advances engine time to now (ns): expires timed level changes, closes
+ * processor windows and timeouts, emits self-telemetry when due. During
+ * replay pass event time. Thread-safe. */
+DT_API void dt_tick(dt_engine *e, int64_t now);
+
+/* Runs deferred actions queued since the last poll, on the caller's thread.
+ * Returns how many ran. Thread-safe. */
+DT_API int dt_poll(dt_engine *e);
+
+/* Closes every open processor window and emits what it holds (end of
+ * input, shutdown). Thread-safe. */
+DT_API void dt_flush(dt_engine *e);
+
+/* The engine's reading of its clock. */
+DT_API int64_t dt_now(dt_engine *e);
+
+/* Self-telemetry counters. */
+#define DT_STATS(X)                                                                   \
+    X(events_in, "events handed to the engine")                                      \
+    X(events_exported, "events passed to the event sink")                            \
+    X(events_filtered, "events below their export level")                            \
+    X(events_dropped, "events dropped by a rule")                                    \
+    X(events_emitted, "events emitted by rules")                                     \
+    X(emit_depth_exceeded, "emitted events refused: emit nested too deep")           \
+    X(rule_errors, "run-time rule errors (type mismatch, overflow), counted")        \
+    X(overflows, "bounded tables that refused an entry")                             \
+    X(budget_trips, "blocks switched off for exceeding their budget")                \
+    X(actions_fired, "actions run")                                                  \
+    X(actions_suppressed, "actions refused by their rate limit")                     \
+    X(actions_overflow, "deferred actions refused: queue full")                      \
+    X(recorder_records, "records appended to flight recorders")                      \
+    X(recorder_overwritten, "records overwritten before a flush")                    \
+    X(recorder_too_big, "records larger than their recorder, not kept")             \
+    X(recorder_dumps, "flight-recorder dumps written")                               \
+    X(deploys, "programs deployed")                                                  \
+    X(deploy_errors, "deploys refused")                                              \
+    X(fields_truncated, "events with more than DT_MAX_FIELDS fields, truncated")     \
+    X(bad_events, "events refused: invalid name or field")
+
+typedef struct dt_stats {
+#define DT__STAT_FIELD(name, doc) uint64_t name;
+    DT_STATS(DT__STAT_FIELD)
+#undef DT__STAT_FIELD
+} dt_stats;
+
+/* Sums the per-thread counters. Thread-safe; exact once emitters stop. */
+DT_API void dt_get_stats(dt_engine *e, dt_stats *out);
+
+/* >>programs --------------------------------------------------------------*/
+
+typedef struct dt_error {
+    int code;                /* dt_result */
+    int line, column;        /* 1-based; 0 when not about program text */
+    char message[256];
+    char hint[256];          /* how to fix it; may be empty */
+} dt_error;
+
+/* Formats "line:col: error: message (hint: ...)" into buf. */
+DT_API size_t dt_error_format(const dt_error *err, char *buf, size_t size);
+
+/* Compiles text completely; on success swaps it in atomically while other
+ * threads emit (each event is handled wholly by the old or the new program)
+ * and keeps the previous program for dt_rollback. On error the running
+ * program is untouched and err (may be NULL) says where and why. The text is
+ * copied. Thread-safe (deploys are serialised). */
+DT_API int dt_deploy(dt_engine *e, const char *text, size_t len, dt_error *err);
+
+/* Compiles and checks text without deploying it; fills info when non-NULL. */
+typedef struct dt_program_info {
+    uint64_t version;        /* deploy counter; 0 for dt_check */
+    uint64_t hash;           /* FNV-1a 64 of the text */
+    int risk;                /* highest risk class used */
+    size_t memory;           /* bytes the compiled program holds */
+    uint32_t blocks;         /* top-level blocks */
+    uint32_t recorders;
+    size_t recorder_bytes;   /* ring bytes at the configured key bounds */
+} dt_program_info;
+DT_API int dt_check(dt_engine *e, const char *text, size_t len, dt_error *err,
+                    dt_program_info *info);
+
+/* Returns to the previous program (its state as it was). DT_ERR_EMPTY if
+ * there is none. Thread-safe. */
+DT_API int dt_rollback(dt_engine *e);
+
+/* Removes the running program (it stays available to rollback). */
+DT_API int dt_undeploy(dt_engine *e);
+
+/* The rip cord: on != 0 stops all processing with one atomic store; events
+ * then pass as if no program were deployed. off resumes. Thread-safe and
+ * signal-safe for the store itself (site recomputation follows outside
+ * signal context). */
+DT_API void dt_ripcord(dt_engine *e, int on);
+DT_API int dt_ripcord_pulled(dt_engine *e);
+
+/* Info about the running program; DT_ERR_EMPTY if none. */
+DT_API int dt_program(dt_engine *e, dt_program_info *info);
+
+/* >>actions ---------------------------------------------------------------*/
+
+struct dt_action_call {
+    const char *action;      /* registered name */
+    const dt_value *args;
+    uint32_t nargs;
+    const dt_event *trigger; /* the event that fired it; NULL from dt_poll/host */
+    int64_t ts;              /* engine time of the trigger */
+    int deferred;            /* 1 when run from dt_poll */
+    int suppressed;          /* in the action sink only: refused by rate limit */
+};
+
+typedef void (*dt_action_fn)(dt_engine *e, const dt_action_call *call, void *user_data);
+
+typedef struct dt_action_desc {
+    const char *name;        /* copied */
+    dt_action_fn fn;
+    void *user_data;
+    dt_risk risk;            /* default DT_RISK_HIGH for host actions */
+    uint32_t rate_count;     /* at most rate_count calls ... */
+    int64_t rate_window_ns;  /* ... per window; 0 count = unlimited */
+    int deferred;            /* queue for dt_poll instead of running inline */
+    uint32_t min_args, max_args;
+} dt_action_desc;
+
+/* Registers a host action. DT_ERR_EXISTS for a taken name, DT_ERR_LIMIT when
+ * the table is full. Thread-safe. Programs deployed later may call it. */
+DT_API int dt_action_register(dt_engine *e, const dt_action_desc *desc);
+
+/* Calls an action by name from host code (an admin console, a test), with
+ * its rate limit. Thread-safe; never under an engine lock. */
+DT_API int dt_action_invoke(dt_engine *e, const char *name, const dt_value *args, uint32_t nargs);
+
+/* Built-in actions, always registered:
+ *   set_level(pattern, level, duration)   timed export-level change
+ *   enable(block) / disable(block)        switch a named block of the program
+ *   flush(recorder[, key]) / discard(recorder[, key])
+ *   emit(name, level[, field, value]...)  a new event through the program   */
+
+/* >>recorders ------------------------------------------------------------
+ * A dump is one self-contained byte string, delivered in chunks (join them
+ * in order). Format: docs/dump-format.md; dt_dump_decode reads it back. */
+typedef struct dt_chunk {
+    const uint8_t *ptr;
+    size_t len;
+} dt_chunk;
+
+struct dt_dump {
+    dt_str recorder;
+    dt_str key;              /* empty for an unkeyed recorder */
+    uint32_t records;
+    uint64_t overwritten;    /* records lost to the ring since the last flush */
+    int64_t ts;
+    uint32_t nchunks;
+    const dt_chunk *chunks;
+};
+
+/* Flushes a recorder (all keys when key is NULL) to the dump sink, oldest
+ * record first, then empties it. DT_ERR_UNKNOWN if no such recorder.
+ * Thread-safe. dt_recorder_flush_emergency is for a fatal-signal handler: it
+ * takes the recorder lock only if it can within a bounded spin, otherwise
+ * reads the ring as it is (the dump is flagged torn). */
+DT_API int dt_recorder_flush(dt_engine *e, const char *recorder, const char *key);
+DT_API int dt_recorder_flush_emergency(dt_engine *e, const char *recorder);
+DT_API int dt_recorder_discard(dt_engine *e, const char *recorder, const char *key);
+
+/* Decodes a dump. Calls on_header once, then on_record for each record,
+ * oldest first. Strings point into the dump. Returns DT_OK or
+ * DT_ERR_INVALID at the first malformed byte (offset in *bad_offset).
+ * Pure; thread-safe. */
+typedef struct dt_dump_header {
+    uint32_t version, flags;
+    dt_str recorder, key;
+    uint32_t records;
+    uint64_t overwritten;
+    int64_t ts;
+} dt_dump_header;
+enum { DT_DUMP_TORN = 1 };
+DT_API int dt_dump_decode(const uint8_t *bytes, size_t len,
+                          void (*on_header)(const dt_dump_header *h, void *ud),
+                          void (*on_record)(const dt_event *ev, void *ud),
+                          void *user_data, size_t *bad_offset);
+
+/* Metrics leave through the metric sink; they map one-to-one onto the
+ * OpenTelemetry metric data model (docs/guide.md). */
+typedef enum dt_metric_kind {
+    DT_METRIC_COUNTER = 1,   /* OTel Sum, monotonic */
+    DT_METRIC_GAUGE = 2,     /* OTel Gauge */
+    DT_METRIC_HISTOGRAM = 3  /* OTel Histogram (explicit bounds) */
+} dt_metric_kind;
+
+typedef enum dt_temporality {
+    DT_DELTA = 1,
+    DT_CUMULATIVE = 2
+} dt_temporality;
+
+struct dt_metric {
+    dt_str name;
+    dt_metric_kind kind;
+    dt_temporality temporality;
+    const dt_field *labels;
+    uint32_t nlabels;
+    int64_t start_ns, end_ns;    /* the window, or process start for cumulative */
+    double value;                /* counter and gauge */
+    int is_int;                  /* value is an integer count */
+    /* histogram */
+    uint64_t count;
+    double sum, min, max;
+    uint32_t nbuckets;           /* bounds has nbuckets-1 entries */
+    const double *bounds;
+    const uint64_t *bucket_counts;
+    dt_str unit;
+};
+
+/* >>plugin ----------------------------------------------------------------
+ * A processor kind compiles the top-level blocks that start with its keyword
+ * and then sees the events its blocks subscribe to. It runs inside a read
+ * section of the program (no lock), so its own state needs its own
+ * synchronisation (dt_block_lock). All compile-time memory comes from the
+ * program arena (dt_compiler_alloc) and is freed with the program. */
+typedef struct dt_compiler dt_compiler;
+typedef struct dt_block dt_block;
+typedef struct dt_exec dt_exec;
+typedef struct dt_expr dt_expr;
+
+struct dt_processor {
+    const char *keyword;                 /* top-level keyword, e.g. "query" */
+    dt_risk risk;                        /* risk of any block of this kind */
+    /* Parses one block; the keyword is consumed. Sets the block's state with
+     * dt_block_set_state and subscribes it to events. */
+    int (*compile)(dt_compiler *c, dt_block *b);
+    /* An event the block subscribed to with this tag. */
+    void (*on_event)(dt_block *b, dt_exec *x, int tag);
+    void (*tick)(dt_block *b, dt_exec *x, int64_t now);   /* may be NULL */
+    void (*flush)(dt_block *b, dt_exec *x);               /* may be NULL */
+    void (*destroy)(dt_block *b);                         /* may be NULL */
+    void *user_data;
+};
+
+/* Registers a processor kind. DT_ERR_EXISTS if its keyword is taken. Call
+ * before deploying programs that use it. Thread-safe. */
+DT_API int dt_register_processor(dt_engine *e, const dt_processor *p);
+
+/* Tokens of the shared program language. */
+typedef enum dt_tok_kind {
+    DT_TOK_EOF = 0,
+    DT_TOK_IDENT,            /* names; may contain '.', '-' inside, ':' not */
+    DT_TOK_STRING,           /* "..." with \" \\ \n \t \xHH escapes */
+    DT_TOK_INT,
+    DT_TOK_FLOAT,
+    DT_TOK_DURATION,         /* 5m, 250ms, 1h30m: value in ns */
+    DT_TOK_SIZE,             /* 64KiB, 4MB: value in bytes */
+    DT_TOK_PUNCT,            /* one of { } ( ) [ ] , ; : = == != < <= > >= + - * / % | ! =~ !~ -> && || .. . */
+    DT_TOK_ERROR
+} dt_tok_kind;
+
+typedef struct dt_token {
+    dt_tok_kind kind;
+    dt_str text;             /* the source bytes (STRING: without quotes, undecoded) */
+    int line, column;
+    int64_t i;               /* INT, DURATION, SIZE */
+    uint64_t u;              /* INT when above INT64_MAX */
+    double f;                /* FLOAT */
+    int is_unsigned;
+    int joined;              /* no white space before it: `project-away` is 3 joined tokens */
+} dt_token;
+
+/* A name pattern: an exact name, a prefix ("Http*"), or everything ("*"). */
+typedef struct dt_pattern {
+    dt_str text;             /* without the '*' */
+    uint64_t id;             /* exact names only */
+    int prefix;              /* 1: text is a prefix; text empty: all */
+} dt_pattern;
+
+/* Front end, for processors' compile functions. Each returns DT_OK or an
+ * error already recorded in the compiler (line, column, message, hint). */
+DT_API const dt_token *dt_peek(dt_compiler *c);
+DT_API const dt_token *dt_peek2(dt_compiler *c);          /* one past peek */
+DT_API dt_token dt_next(dt_compiler *c);
+DT_API int dt_is(const dt_token *t, const char *word);    /* ident or punct with this text */
+DT_API int dt_accept(dt_compiler *c, const char *word);   /* consume if dt_is */
+DT_API int dt_expect(dt_compiler *c, const char *word, const char *hint);
+DT_API int dt_expect_ident(dt_compiler *c, dt_str *out, const char *what);
+DT_API int dt_expect_string(dt_compiler *c, dt_str *out, const char *what);  /* decoded */
+DT_API int dt_expect_int(dt_compiler *c, int64_t min, int64_t max, int64_t *out, const char *what);
+DT_API int dt_expect_duration(dt_compiler *c, int64_t *ns);
+DT_API int dt_expect_size(dt_compiler *c, uint64_t *bytes);
+DT_API int dt_expect_level(dt_compiler *c, int *level);
+DT_API int dt_expect_pattern(dt_compiler *c, dt_pattern *out);
+DT_API int dt_compile_error(dt_compiler *c, const dt_token *at, int code, const char *message,
+                            const char *hint);
+DT_API void *dt_compiler_alloc(dt_compiler *c, size_t size);   /* zeroed, program-lifetime */
+DT_API dt_str dt_compiler_strdup(dt_compiler *c, dt_str s);
+DT_API dt_engine *dt_compiler_engine(dt_compiler *c);
+/* Events the following expressions are about (for schema field binding). */
+DT_API void dt_compiler_scope(dt_compiler *c, const dt_pattern *patterns, uint32_t n);
+/* Subscribes b to events matching p; on_event receives tag. */
+DT_API int dt_subscribe(dt_compiler *c, dt_block *b, const dt_pattern *p, int tag);
+/* Declares that the program uses risk class r at token t (policy check). */
+DT_API int dt_compiler_risk(dt_compiler *c, int risk, const dt_token *at, const char *what);
+
+/* The shared expression language: literals (numbers, strings, durations,
+ * sizes, true/false/null, level names), field access, name/level/ts/tid,
+ * arithmetic, comparisons, and/or/not, in (...), contains/startswith/
+ * endswith (and _cs), =~. Pure: reading an event never changes it. */
+DT_API int dt_parse_expr(dt_compiler *c, dt_expr **out);
+/* Evaluates e against the event being handled; DT_TYPE_NULL for missing
+ * fields; type mismatches give null and count a rule error. */
+DT_API dt_value dt_eval(dt_exec *x, const dt_expr *e);
+DT_API int dt_eval_bool(dt_exec *x, const dt_expr *e);     /* null/false -> 0 */
+/* Static type of e if known at compile time (DT_TYPE_NULL: unknown). */
+DT_API dt_type dt_expr_type(const dt_expr *e);
+
+/* Functions callable in expressions: read-only, bounded. Built-ins:
+ * isnull(x), isnotnull(x), strlen(s). Processors and hosts add more; a
+ * host function carries a risk class like an action. */
+typedef dt_value (*dt_function_fn)(dt_exec *x, const dt_value *args, uint32_t nargs, void *user_data);
+typedef struct dt_function_desc {
+    const char *name;        /* copied */
+    dt_function_fn fn;
+    void *user_data;
+    dt_risk risk;            /* default DT_RISK_HIGH: host code runs */
+    uint32_t min_args, max_args;
+    dt_type result;          /* static result type, DT_TYPE_NULL if it varies */
+} dt_function_desc;
+DT_API int dt_register_function(dt_engine *e, const dt_function_desc *desc);
+
+/* Action references are resolved at compile time. */
+typedef struct dt_action_ref { int32_t index; } dt_action_ref;
+DT_API int dt_compiler_action(dt_compiler *c, const dt_token *name, dt_action_ref *out);
+
+/* Blocks. */
+DT_API void dt_block_set_state(dt_block *b, void *state);
+DT_API void *dt_block_state(const dt_block *b);
+DT_API dt_str dt_block_name(const dt_block *b);
+DT_API void dt_block_set_name(dt_block *b, dt_str name);  /* for enable/disable */
+
+/* The event being handled, during on_event. */
+DT_API const dt_event *dt_exec_event(dt_exec *x);
+DT_API dt_engine *dt_exec_engine(dt_exec *x);
+DT_API int64_t dt_exec_now(dt_exec *x);
+/* Drops the event from export (later blocks still see it, flagged). */
+DT_API void dt_exec_drop(dt_exec *x);
+DT_API int dt_exec_dropped(dt_exec *x);
+/* Field access and editing of the handled event (a private copy is made on
+ * first edit; strings must live until the event is done: use
+ * dt_exec_scratch). */
+DT_API const dt_value *dt_exec_field(dt_exec *x, dt_str name);
+DT_API int dt_exec_set_field(dt_exec *x, dt_str name, dt_value v);
+DT_API int dt_exec_remove_field(dt_exec *x, dt_str name);
+DT_API void *dt_exec_scratch(dt_exec *x, size_t size);     /* NULL when the arena is full */
+/* Charges work units against the block's budget; nonzero: over budget (the
+ * block is switched off and counted). */
+DT_API int dt_exec_charge(dt_exec *x, uint32_t units);
+DT_API void dt_exec_rule_error(dt_exec *x);
+/* Emits a new event through the program (depth-limited). */
+DT_API void dt_exec_emit(dt_exec *x, const dt_event *ev);
+/* Fires a compiled action reference with its rate limit. */
+DT_API int dt_exec_action(dt_exec *x, dt_action_ref a, const dt_value *args, uint32_t nargs);
+/* Sends a metric to the metric sink. */
+DT_API void dt_exec_metric(dt_exec *x, const dt_metric *m);
+/* A lock that belongs to the block (created at compile, freed with it). */
+DT_API void dt_block_lock(dt_block *b);
+DT_API void dt_block_unlock(dt_block *b);
+/* Counter helpers for processors' own overflow accounting. */
+DT_API void dt_exec_count_overflow(dt_exec *x);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DT_H */
+
+/* >>impl ==================================================================
+ * Implementation. Sections: portability, text utilities, memory, engine and
+ * counters, registry, sites, program front end (lexer, expressions), programs
+ * and dispatch, actions, timed levels, flight recorders, built-in
+ * processors (level, recorder), time and self-telemetry, catalog. */
+#if defined(DT_IMPLEMENTATION) && !defined(DT__IMPLEMENTED)
+#define DT__IMPLEMENTED
+
+#include <string.h>
+#include <limits.h>
+#include <stdlib.h>
+#if !DT_NO_CLOCK
+#include <time.h>
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#endif
+
+#ifndef DT_ASSERT
+#include <assert.h>
+#define DT_ASSERT(x) assert(x)
+#endif
+
+#ifdef __cplusplus
+#define DT__ZERO {}
+#else
+#define DT__ZERO {0}
+#endif
+
+/* ---- portability: atomics, thread-local slot, pause -------------------- */
+#if DT_NO_THREADS
+#define DT__LOAD(p) (*(p))
+#define DT__LOAD_ACQ(p) (*(p))
+#define DT__STORE(p, v) (*(p) = (v))
+#define DT__STORE_REL(p, v) (*(p) = (v))
+#define DT__STORE_SC(p, v) (*(p) = (v))
+#define DT__FADD(p, v) dt__fadd_plain((p), (v))
+#define DT__XCHG_ACQ(p, v) dt__xchg_plain((p), (v))
+#define DT__FENCE() ((void)0)
+#define DT__TLS
+static uint64_t dt__fadd_plain(uint64_t *p, uint64_t v) { uint64_t o = *p; *p = o + v; return o; }
+static uint32_t dt__xchg_plain(uint32_t *p, uint32_t v) { uint32_t o = *p; *p = v; return o; }
+#elif defined(__GNUC__) || defined(__clang__)
+#define DT__LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define DT__LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define DT__STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define DT__STORE_REL(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define DT__STORE_SC(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define DT__FADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+#define DT__XCHG_ACQ(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQUIRE)
+#define DT__FENCE() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define DT__TLS thread_local
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define DT__TLS _Thread_local
+#else
+#define DT__TLS __thread
+#endif
+#else
+#error "dt.h: threaded builds need GCC/Clang atomics; define DT_NO_THREADS=1 or port the DT__ atomics"
+#endif
+
+static void dt__pause(void) {
+#if !DT_NO_THREADS
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || (defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH >= 7)
+    __asm__ __volatile__("yield");
+#endif
+#endif
+}
+
+/* Per-thread ordinal, handed out once per thread. Threads below
+ * DT_STRIPES-1 own a counter stripe (single writer: plain load/store, no
+ * atomic read-modify-write); later threads share stripe 0 with atomics. */
+static DT__TLS uint32_t dt__tls_ordinal;
+static DT__TLS int dt__tls_reading;      /* read-section depth: deploy from a sink would deadlock */
+static uint64_t dt__ordinal_counter;
+
+static uint32_t dt__thread_ordinal(void) {
+    uint32_t o = dt__tls_ordinal;
+    if (DT_UNLIKELY(o == 0)) {
+        o = (uint32_t)(DT__FADD(&dt__ordinal_counter, 1) + 1);
+        if (o == 0) o = UINT32_MAX;
+        dt__tls_ordinal = o;
+    }
+    return o - 1;
+}
+
+/* ---- text utilities ---------------------------------------------------- */
+DT_API dt_str dt_cstr(const char *s) { return dt_strn(s ? s : "", s ? strlen(s) : 0); }
+
+static int dt__str_eq(dt_str a, dt_str b) { return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0); }
+static int dt__str_eqc(dt_str a, const char *b) { return dt__str_eq(a, dt_cstr(b)); }
+static char dt__lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
+static int dt__str_ieq(dt_str a, dt_str b) {
+    size_t i;
+    if (a.len != b.len) return 0;
+    for (i = 0; i < a.len; i++) if (dt__lower(a.ptr[i]) != dt__lower(b.ptr[i])) return 0;
+    return 1;
+}
+static int dt__starts(dt_str s, dt_str pre) { return s.len >= pre.len && (pre.len == 0 || memcmp(s.ptr, pre.ptr, pre.len) == 0); }
+static int dt__is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+static int dt__is_digit(int c) { return c >= '0' && c <= '9'; }
+
+/* A bounded string builder: error messages are built without stdio so the
+ * library needs no printf (firmware). Output is always NUL-terminated and
+ * silently truncated at the buffer end. */
+typedef struct dt__sb {
+    char *buf;
+    size_t cap, len;
+} dt__sb;
+static dt__sb dt__sb_make(char *buf, size_t cap) { dt__sb b; b.buf = buf; b.cap = cap; b.len = 0; if (cap) buf[0] = 0; return b; }
+static void dt__sb_putn(dt__sb *b, const char *s, size_t n) {
+    size_t room;
+    if (!b->cap) return;
+    room = b->cap - 1 - b->len;
+    if (n > room) n = room;
+    if (n) memcpy(b->buf + b->len, s, n);
+    b->len += n;
+    b->buf[b->len] = 0;
+}
+static void dt__sb_puts(dt__sb *b, const char *s) { dt__sb_putn(b, s, strlen(s)); }
+static void dt__sb_str(dt__sb *b, dt_str s) { dt__sb_putn(b, s.ptr, s.len); }
+static void dt__sb_u64(dt__sb *b, uint64_t v) {
+    char tmp[24];
+    size_t n = 0;
+    do { tmp[sizeof tmp - 1 - n++] = (char)('0' + v % 10); v /= 10; } while (v);
+    dt__sb_putn(b, tmp + sizeof tmp - n, n);
+}
+static void dt__sb_i64(dt__sb *b, int64_t v) {
+    if (v < 0) { dt__sb_putn(b, "-", 1); dt__sb_u64(b, (uint64_t)0 - (uint64_t)v); }
+    else dt__sb_u64(b, (uint64_t)v);
+}
+static void dt__sb_hex(dt__sb *b, uint64_t v) {
+    static const char digits[] = "0123456789abcdef";
+    char tmp[18];
+    int i;
+    tmp[0] = '0'; tmp[1] = 'x';
+    for (i = 0; i < 16; i++) tmp[2 + i] = digits[(v >> (60 - 4 * i)) & 15];
+    dt__sb_putn(b, tmp, 18);
+}
+
+/* ---- names: results, levels, types, risks, durable IDs ----------------- */
+DT_API const char *dt_result_str(int r) {
+    switch (r) {
+    case DT_OK: return "ok";
+    case DT_ERR_INVALID: return "invalid argument";
+    case DT_ERR_NOMEM: return "out of memory";
+    case DT_ERR_SYNTAX: return "syntax error";
+    case DT_ERR_TYPE: return "type error";
+    case DT_ERR_UNKNOWN: return "unknown name";
+    case DT_ERR_RISK: return "risk above policy";
+    case DT_ERR_LIMIT: return "limit reached";
+    case DT_ERR_COLLISION: return "durable ID collision";
+    case DT_ERR_EXISTS: return "already exists";
+    case DT_ERR_EMPTY: return "nothing there";
+    default: return "unknown result";
+    }
+}
+
+static const struct { const char *name; int level; } dt__levels[] = {
+    {"trace", DT_TRACE}, {"debug", DT_DEBUG}, {"info", DT_INFO}, {"warn", DT_WARN},
+    {"warning", DT_WARN}, {"error", DT_ERROR}, {"fatal", DT_FATAL}, {"off", DT_LEVEL_OFF}
+};
+
+DT_API const char *dt_level_name(int level) {
+    size_t i;
+    for (i = 0; i < sizeof dt__levels / sizeof dt__levels[0]; i++)
+        if (dt__levels[i].level == level) return dt__levels[i].name;
+    return "";
+}
+
+DT_API int dt_level_parse(const char *s, size_t len) {
+    size_t i;
+    for (i = 0; i < sizeof dt__levels / sizeof dt__levels[0]; i++)
+        if (dt__str_ieq(dt_strn(s, len), dt_cstr(dt__levels[i].name))) return dt__levels[i].level;
+    return -1;
+}
+
+DT_API const char *dt_type_name(int t) {
+    static const char *names[] = {"null", "bool", "i64", "u64", "f64", "str", "bytes"};
+    return (t >= 0 && t <= DT_TYPE_BYTES) ? names[t] : "?";
+}
+
+DT_API const char *dt_risk_name(int r) {
+    switch (r) {
+    case DT_RISK_LOW: return "low";
+    case DT_RISK_MEDIUM: return "medium";
+    case DT_RISK_HIGH: return "high";
+    default: return "none";
+    }
+}
+
+#define DT__FNV_OFFSET 0xcbf29ce484222325ull
+#define DT__FNV_PRIME 0x100000001b3ull
+
+static uint64_t dt__fnv1a(const void *p, size_t n) {
+    const unsigned char *s = (const unsigned char *)p;
+    uint64_t h = DT__FNV_OFFSET;
+    size_t i;
+    for (i = 0; i < n; i++) { h ^= s[i]; h *= DT__FNV_PRIME; }
+    return h;
+}
+
+DT_API uint64_t dt_id_n(const char *name, size_t len) {
+    uint64_t h = dt__fnv1a(name, name ? len : 0);
+    return h ? h : 1;
+}
+DT_API uint64_t dt_id(const char *name) { return dt_id_n(name, name ? strlen(name) : 0); }
+
+/* ---- memory: allocator hook, fixed-block heap, program arena ------------ */
+#define DT__ALIGN 16u
+static size_t dt__align(size_t n) { return (n + (DT__ALIGN - 1)) & ~(size_t)(DT__ALIGN - 1); }
+
+/* First-fit heap over the host's fixed block, address-ordered free list
+ * with coalescing: programs are deployed and freed repeatedly, so a bump
+ * allocator would run dry. Every block carries a 16-byte header. */
+typedef struct dt__hblock {
+    size_t size;                 /* whole block including this header */
+    struct dt__hblock *next;     /* free list only */
+} dt__hblock;
+#define DT__HDR dt__align(sizeof(dt__hblock))
+
+typedef struct dt__heap {
+    dt__hblock *free_list;
+    size_t used, peak, size;
+} dt__heap;
+
+static void dt__heap_init(dt__heap *h, void *mem, size_t size) {
+    uintptr_t start = ((uintptr_t)mem + (DT__ALIGN - 1)) & ~(uintptr_t)(DT__ALIGN - 1);
+    size_t lost = (size_t)(start - (uintptr_t)mem);
+    memset(h, 0, sizeof *h);
+    if (size <= lost + 2 * DT__HDR) return;
+    size = (size - lost) & ~(size_t)(DT__ALIGN - 1);
+    h->free_list = (dt__hblock *)start;
+    h->free_list->size = size;
+    h->free_list->next = NULL;
+    h->size = size;
+}
+
+static void *dt__heap_alloc(size_t n, void *ud) {
+    dt__heap *h = (dt__heap *)ud;
+    dt__hblock **link, *b;
+    size_t need;
+    if (n > SIZE_MAX / 2) return NULL;
+    need = dt__align(n) + DT__HDR;
+    for (link = &h->free_list; (b = *link) != NULL; link = &b->next) {
+        if (b->size < need) continue;
+        if (b->size - need >= 2 * DT__HDR) {      /* split: keep the tail free */
+            dt__hblock *rest = (dt__hblock *)((char *)b + need);
+            rest->size = b->size - need;
+            rest->next = b->next;
+            *link = rest;
+            b->size = need;
+        } else {
+            *link = b->next;
+        }
+        h->used += b->size;
+        if (h->used > h->peak) h->peak = h->used;
+        return (char *)b + DT__HDR;
+    }
+    return NULL;
+}
+
+static void dt__heap_free(void *p, void *ud) {
+    dt__heap *h = (dt__heap *)ud;
+    dt__hblock *b, *prev = NULL, *cur;
+    if (!p) return;
+    b = (dt__hblock *)((char *)p - DT__HDR);
+    h->used -= b->size;
+    for (cur = h->free_list; cur && cur < b; cur = cur->next) prev = cur;
+    b->next = cur;
+    if (prev) prev->next = b; else h->free_list = b;
+    if (cur && (char *)b + b->size == (char *)cur) { b->size += cur->size; b->next = cur->next; }
+    if (prev && (char *)prev + prev->size == (char *)b) { prev->size += b->size; prev->next = b->next; }
+}
+
+#if !DT_NO_MALLOC
+static void *dt__malloc(size_t n, void *ud) { (void)ud; return malloc(n); }
+static void dt__mfree(void *p, void *ud) { (void)ud; free(p); }
+#endif
+
+/* A program arena: chunks from the engine allocator, freed all at once
+ * with the program. It counts bytes so a program has a memory bound. */
+typedef struct dt__chunk {
+    struct dt__chunk *next;
+    size_t size, used;
+} dt__chunk;
+
+typedef struct dt__arena {
+    dt_allocator *a;
+    dt__chunk *head;
+    size_t total, limit;
+} dt__arena;
+
+static void *dt__arena_alloc(dt__arena *ar, size_t n) {
+    dt__chunk *c = ar->head;
+    size_t hdr = dt__align(sizeof(dt__chunk));
+    void *p;
+    n = dt__align(n ? n : 1);
+    if (!c || c->size - c->used < n) {
+        size_t size = n + hdr > 4096 ? n + hdr : 4096;
+        if (n > ar->limit || ar->total + size > ar->limit) return NULL;
+        c = (dt__chunk *)ar->a->alloc(size, ar->a->user_data);
+        if (!c) return NULL;
+        c->size = size;
+        c->used = hdr;
+        c->next = ar->head;
+        ar->head = c;
+        ar->total += size;
+    }
+    p = (char *)c + c->used;
+    c->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+static void dt__arena_free(dt__arena *ar) {
+    dt__chunk *c = ar->head, *next;
+    for (; c; c = next) { next = c->next; ar->a->free(c, ar->a->user_data); }
+    ar->head = NULL;
+    ar->total = 0;
+}
+
+/* ---- locks ------------------------------------------------------------- */
+/* A lock is either a host lock (hooks) or the built-in test-and-test-and-set
+ * spinlock. Critical sections in dt are short and bounded. */
+typedef struct dt__lock {
+    void *host;
+    uint32_t spin;
+} dt__lock;
+
+static void dt__lock_init(dt__lock *l, const dt_lock_hooks *h) {
+    l->spin = 0;
+    l->host = (h && h->create) ? h->create(h->user_data) : NULL;
+}
+static void dt__lock_fini(dt__lock *l, const dt_lock_hooks *h) {
+    if (l->host && h && h->destroy) h->destroy(l->host, h->user_data);
+    l->host = NULL;
+}
+static void dt__spin_lock(uint32_t *s) {
+#if DT_NO_THREADS
+    (void)s;
+#else
+    while (DT__XCHG_ACQ(s, 1u)) while (DT__LOAD(s)) dt__pause();
+#endif
+}
+static int dt__spin_trylock(uint32_t *s, int spins) {
+#if DT_NO_THREADS
+    (void)s; (void)spins;
+    return 1;
+#else
+    while (DT__XCHG_ACQ(s, 1u)) {
+        if (spins-- <= 0) return 0;
+        dt__pause();
+    }
+    return 1;
+#endif
+}
+static void dt__spin_unlock(uint32_t *s) {
+#if DT_NO_THREADS
+    (void)s;
+#else
+    DT__STORE_REL(s, 0u);
+#endif
+}
+static void dt__lock_take(dt__lock *l, const dt_lock_hooks *h) {
+    if (l->host) h->lock(l->host, h->user_data); else dt__spin_lock(&l->spin);
+}
+static void dt__lock_give(dt__lock *l, const dt_lock_hooks *h) {
+    if (l->host) h->unlock(l->host, h->user_data); else dt__spin_unlock(&l->spin);
+}
+
+/* ---- internal structures ----------------------------------------------- */
+enum {
+#define DT__STAT_ENUM(name, doc) DT__S_##name,
+    DT_STATS(DT__STAT_ENUM)
+#undef DT__STAT_ENUM
+    DT__NSTATS
+};
+
+/* One cache line (or a few) per thread: counters plus the read-section
+ * counts of the two epochs. */
+typedef struct dt__stripe {
+    uint64_t c[DT__NSTATS];
+    uint64_t readers[2];
+    char pad[64 - ((DT__NSTATS + 2) * 8) % 64];
+} dt__stripe;
+
+typedef struct dt__reg_event {
+    uint64_t id;
+    dt_str name;
+    const char *file;
+    int line, level;
+    uint32_t nfields;
+    dt_schema_field *fields;
+    int owned;                   /* name was copied */
+    int file_owned;
+    int has_schema;
+} dt__reg_event;
+
+typedef struct dt__action {
+    char *name;
+    dt_action_fn fn;
+    void *user_data;
+    int risk, deferred, builtin;
+    uint32_t rate_count, min_args, max_args;
+    int64_t rate_window, window_start;
+    uint32_t used;
+} dt__action;
+
+typedef struct dt__function {
+    char *name;
+    dt_function_desc d;
+} dt__function;
+
+typedef struct dt__pending {
+    int32_t action;
+    uint32_t nargs;
+    dt_value args[DT_MAX_ACTION_ARGS];
+    char bytes[DT_PENDING_ARG_BYTES];
+    int64_t ts;
+} dt__pending;
+
+/* A timed export-level change (set_level ... for DURATION). */
+typedef struct dt__override {
+    char pattern[DT_MAX_NAME];
+    size_t len;
+    int prefix, level;
+    int64_t until;
+} dt__override;
+
+struct dt_block {
+    dt_engine *e;
+    const dt_processor *proc;
+    void *state;
+    dt_str name;
+    uint32_t enabled;            /* atomic: enable/disable, budget trips */
+    uint32_t index;
+    dt__lock lock;
+    struct dt__program *prog;
+    dt_token at;                 /* where it starts, for messages */
+};
+
+typedef struct dt__sub {
+    dt_block *block;
+    int tag;
+    uint32_t order;              /* program order of the subscription */
+    dt_pattern pattern;
+} dt__sub;
+
+typedef struct dt__route {
+    uint64_t id;
+    int level;                   /* export threshold from the rules */
+    uint32_t nsubs;
+    dt__sub **subs;              /* program order */
+} dt__route;
+
+typedef struct dt__level_rule {
+    dt_pattern pattern;
+    int level;
+} dt__level_rule;
+
+typedef struct dt__boost {      /* `level P = L for D` without a trigger: applied at deploy */
+    dt_pattern pattern;
+    int level;
+    int64_t duration;
+} dt__boost;
+
+typedef struct dt__recorder dt__recorder;
+
+typedef struct dt__program {
+    dt__arena arena;
+    char *text;
+    size_t text_len;
+    uint64_t hash, version;
+    int risk;
+    dt_block **blocks;
+    uint32_t nblocks;
+    dt__sub *subs;               /* all subscriptions, program order */
+    uint32_t nsubs;
+    dt__sub **wild;              /* prefix and all-event subscriptions */
+    uint32_t nwild;
+    dt__route *routes;           /* open addressing on id; cap is a power of two */
+    uint32_t route_cap, nroutes;
+    dt__level_rule *prefix_levels;   /* longest prefix first */
+    uint32_t nprefix_levels;
+    int default_level;
+    dt__boost *boosts;
+    uint32_t nboosts;
+    dt__recorder **recorders;
+    uint32_t nrecorders;
+    size_t recorder_bytes;
+} dt__program;
+
+struct dt_engine {
+    dt_desc desc;
+    dt_allocator alloc;
+    dt__heap heap;
+    void *stripes_mem;
+    dt__stripe *stripes;
+    dt__lock lock;               /* registry, actions, functions, processors */
+    dt__lock deploy_lock;        /* serialises deploy, rollback, undeploy */
+    dt__lock override_lock;
+    dt__lock pending_lock;
+    dt__program *program;        /* atomic: the running program */
+    dt__program *previous;       /* for rollback; not seen by readers */
+    uint32_t epoch;              /* atomic: read-section parity */
+    uint32_t ripcord;            /* atomic */
+    uint64_t versions;
+    dt__reg_event *events;
+    uint32_t nevents;
+    uint32_t *event_index;       /* open addressing on id: index+1, 0 empty */
+    uint32_t event_index_cap;
+    dt__action *actions;
+    uint32_t nactions;
+    dt__function *functions;
+    uint32_t nfunctions;
+    const dt_processor *processors[DT_MAX_PROCESSORS];
+    uint32_t nprocessors;
+    dt__pending *pending;
+    uint32_t pending_head, npending;
+    dt__override overrides[DT_MAX_OVERRIDES];
+    uint32_t noverrides;         /* atomic: the emit path skips the table when 0 */
+    int64_t now;                 /* latest tick */
+    int64_t start, self_next;
+    int builtin_set_level, builtin_flush, builtin_discard, builtin_emit;
+};
+
+/* ---- counters and read sections ---------------------------------------- */
+typedef struct dt__slot {
+    dt__stripe *s;
+    int shared;
+} dt__slot;
+
+static dt__slot dt__slot_of(dt_engine *e) {
+    dt__slot sl;
+    uint32_t o = dt__thread_ordinal();
+    sl.shared = !(o < (uint32_t)DT_STRIPES - 1u);
+    sl.s = &e->stripes[sl.shared ? 0 : o + 1];
+    return sl;
+}
+
+/* Single-writer stripes use a relaxed load and store (no lock prefix);
+ * the shared stripe needs a real atomic add. */
+static void dt__add(dt__slot sl, int which, uint64_t n) {
+    uint64_t *p = &sl.s->c[which];
+    if (sl.shared) DT__FADD(p, n);
+    else DT__STORE(p, DT__LOAD(p) + n);
+}
+static void dt__count(dt_engine *e, int which, uint64_t n) { dt__add(dt__slot_of(e), which, n); }
+
+static void dt__readers_add(dt__slot sl, unsigned idx, uint64_t delta) {
+    uint64_t *p = &sl.s->readers[idx];
+    if (sl.shared) DT__FADD(p, delta);
+    else DT__STORE(p, DT__LOAD(p) + delta);
+}
+
+/* Read section (a small SRCU): a reader counts itself under the current
+ * epoch parity in its own stripe, then loads the program. A writer that
+ * swaps the program waits until the old parity drains, so the program it
+ * replaced is no longer in use. The fence orders "count myself" before
+ * "load program" against the writer's "store program" before "sum counts". */
+typedef struct dt__reader {
+    dt__slot sl;
+    unsigned idx;
+} dt__reader;
+
+static dt__program *dt__read_begin(dt_engine *e, dt__reader *r) {
+    r->sl = dt__slot_of(e);
+    r->idx = DT__LOAD(&e->epoch) & 1u;
+    dt__readers_add(r->sl, r->idx, 1);
+    DT__FENCE();
+    dt__tls_reading++;
+    return DT__LOAD_ACQ(&e->program);
+}
+
+static void dt__read_end(dt__reader *r) {
+    dt__tls_reading--;
+#if !DT_NO_THREADS
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+#endif
+    dt__readers_add(r->sl, r->idx, (uint64_t)-1);
+}
+
+static void dt__wait_readers(dt_engine *e, unsigned idx) {
+    for (;;) {
+        uint64_t sum = 0;
+        uint32_t i;
+        DT__FENCE();
+        for (i = 0; i < (uint32_t)DT_STRIPES; i++) sum += DT__LOAD_ACQ(&e->stripes[i].readers[idx]);
+        if (sum == 0) return;
+        dt__pause();
+    }
+}
+
+/* Publishes p as the running program; on return no reader still uses the
+ * program it replaced. Called under deploy_lock. */
+static void dt__publish(dt_engine *e, dt__program *p) {
+    unsigned cur = DT__LOAD(&e->epoch) & 1u;
+    dt__wait_readers(e, cur ^ 1u);       /* late readers of the flip before */
+    DT__STORE_SC(&e->program, p);
+    DT__STORE_SC(&e->epoch, DT__LOAD(&e->epoch) + 1u);
+    dt__wait_readers(e, cur);
+}
+
+DT_API void dt_get_stats(dt_engine *e, dt_stats *out) {
+    uint64_t sum[DT__NSTATS];
+    uint32_t i;
+    int k;
+    memset(sum, 0, sizeof sum);
+    memset(out, 0, sizeof *out);
+    if (!e) return;
+    for (i = 0; i < (uint32_t)DT_STRIPES; i++)
+        for (k = 0; k < DT__NSTATS; k++) sum[k] += DT__LOAD(&e->stripes[i].c[k]);
+#define DT__STAT_OUT(name, doc) out->name = sum[DT__S_##name];
+    DT_STATS(DT__STAT_OUT)
+#undef DT__STAT_OUT
+}
+
+static void dt__log(dt_engine *e, int severity, const char *msg) {
+    if (e && e->desc.logger.log) e->desc.logger.log(severity, msg, e->desc.logger.user_data);
+}
+
+/* ---- clock ------------------------------------------------------------- */
+static int64_t dt__default_clock(void) {
+#if DT_NO_CLOCK
+    return 0;
+#elif defined(CLOCK_REALTIME)
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) return 0;
+    return (int64_t)ts.tv_sec * 1000000000 + (int64_t)ts.tv_nsec;
+#elif (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L) || (defined(__cplusplus) && __cplusplus >= 201703L)
+    struct timespec ts;
+    if (timespec_get(&ts, TIME_UTC) != TIME_UTC) return 0;
+    return (int64_t)ts.tv_sec * 1000000000 + (int64_t)ts.tv_nsec;
+#else
+    return (int64_t)time(NULL) * 1000000000;   /* seconds only: pass desc.clock for better */
+#endif
+}
+
+DT_API int64_t dt_now(dt_engine *e) {
+    if (e && e->desc.clock.now) return e->desc.clock.now(e->desc.clock.user_data);
+    return dt__default_clock();
+}
+
+/* ---- durable-ID registry ----------------------------------------------- */
+static void *dt__alloc(dt_engine *e, size_t n) { return e->alloc.alloc(n, e->alloc.user_data); }
+static void dt__free(dt_engine *e, void *p) { if (p) e->alloc.free(p, e->alloc.user_data); }
+
+static char *dt__strdup(dt_engine *e, const char *s, size_t n) {
+    char *p = (char *)dt__alloc(e, n + 1);
+    if (!p) return NULL;
+    if (n) memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+static dt__reg_event *dt__reg_find(dt_engine *e, uint64_t id) {
+    uint32_t mask = e->event_index_cap - 1u, i = (uint32_t)id & mask, slot;
+    while ((slot = e->event_index[i]) != 0) {
+        if (e->events[slot - 1].id == id) return &e->events[slot - 1];
+        i = (i + 1) & mask;
+    }
+    return NULL;
+}
+
+static int dt__schema_same(const dt__reg_event *r, const dt_schema_field *f, uint32_t n) {
+    uint32_t i;
+    if (!r->has_schema) return 1;
+    if (r->nfields != n) return 0;
+    for (i = 0; i < n; i++)
+        if (strcmp(r->fields[i].name, f[i].name) != 0 || r->fields[i].type != f[i].type) return 0;
+    return 1;
+}
+
+static int dt__reg_copy_schema(dt_engine *e, dt__reg_event *r, const dt_schema_field *f, uint32_t n) {
+    uint32_t i;
+    r->fields = (dt_schema_field *)dt__alloc(e, sizeof(dt_schema_field) * (n ? n : 1));
+    if (!r->fields) return DT_ERR_NOMEM;
+    for (i = 0; i < n; i++) {
+        r->fields[i].type = f[i].type;
+        r->fields[i].name = dt__strdup(e, f[i].name, strlen(f[i].name));
+        if (!r->fields[i].name) { r->nfields = i; return DT_ERR_NOMEM; }
+    }
+    r->nfields = n;
+    r->has_schema = 1;
+    return DT_OK;
+}
+
+static int dt__reg_validate(const char *name, size_t len, const dt_schema_field *f, uint32_t n) {
+    uint32_t i;
+    if (!name || len == 0 || len > DT_MAX_NAME || (n && !f) || n > DT_MAX_FIELDS) return DT_ERR_INVALID;
+    for (i = 0; i < n; i++)
+        if (!f[i].name || !f[i].name[0] || strlen(f[i].name) > DT_MAX_NAME || f[i].type < DT_TYPE_NULL ||
+            f[i].type > DT_TYPE_BYTES) return DT_ERR_INVALID;
+    return DT_OK;
+}
+
+/* Adds or updates an entry; copy says whether name and file must be copied
+ * (sites pass literals that outlive the engine). Caller holds e->lock. */
+static int dt__reg_add(dt_engine *e, const char *name, size_t len, const dt_schema_field *f, uint32_t n,
+                       int has_schema, const char *file, int line, int level, int copy) {
+    uint64_t id = dt_id_n(name, len);
+    dt__reg_event *r = dt__reg_find(e, id);
+    uint32_t mask, i;
+    if (r) {
+        if (!dt__str_eq(r->name, dt_strn(name, len))) return DT_ERR_COLLISION;
+        if (has_schema && r->has_schema && !dt__schema_same(r, f, n)) return DT_ERR_EXISTS;
+        if (has_schema && !r->has_schema) return dt__reg_copy_schema(e, r, f, n);
+        if (file && !r->file) {
+            r->file = copy ? dt__strdup(e, file, strlen(file)) : file;
+            r->file_owned = copy;
+            r->line = line;
+            r->level = level;
+        }
+        return DT_OK;
+    }
+    if (e->nevents >= e->desc.max_events) { dt__count(e, DT__S_overflows, 1); return DT_ERR_LIMIT; }
+    r = &e->events[e->nevents];
+    memset(r, 0, sizeof *r);
+    r->id = id;
+    r->owned = copy;
+    r->name = dt_strn(copy ? dt__strdup(e, name, len) : name, len);
+    if (!r->name.ptr) return DT_ERR_NOMEM;
+    r->file = (file && copy) ? dt__strdup(e, file, strlen(file)) : file;
+    r->file_owned = file && copy;
+    r->line = line;
+    r->level = level;
+    if (has_schema && dt__reg_copy_schema(e, r, f, n) != DT_OK) return DT_ERR_NOMEM;
+    mask = e->event_index_cap - 1u;
+    for (i = (uint32_t)id & mask; e->event_index[i]; i = (i + 1) & mask) {}
+    e->event_index[i] = ++e->nevents;
+    return DT_OK;
+}
+
+DT_API int dt_register_event(dt_engine *e, const char *name, const dt_schema_field *fields, uint32_t nfields,
+                             const char *file, int line) {
+    int rc;
+    if (!e || dt__reg_validate(name, name ? strlen(name) : 0, fields, nfields) != DT_OK) return DT_ERR_INVALID;
+    dt__lock_take(&e->lock, &e->desc.lock);
+    rc = dt__reg_add(e, name, strlen(name), fields, nfields, fields != NULL || nfields > 0, file, line, 0, 1);
+    dt__lock_give(&e->lock, &e->desc.lock);
+    return rc;
+}
+
+static void dt__reg_free(dt_engine *e) {
+    uint32_t i, k;
+    for (i = 0; i < e->nevents; i++) {
+        dt__reg_event *r = &e->events[i];
+        if (r->owned) dt__free(e, (void *)r->name.ptr);
+        if (r->file_owned) dt__free(e, (void *)r->file);
+        for (k = 0; k < r->nfields; k++) dt__free(e, (void *)r->fields[k].name);
+        dt__free(e, r->fields);
+    }
+}
+
+/* ---- call sites -------------------------------------------------------- */
+/* Sites are process-wide statics; one engine is bound to them. The list
+ * only grows (a site is a static that lives as long as the process). */
+static dt_site *dt__sites_head;
+static dt_site **dt__sites_tail = &dt__sites_head;
+static uint32_t dt__sites_lock;
+static dt_engine *dt__bound;
+
+static uint32_t dt__site_mode(dt_engine *e, dt_site *s);
+static void dt__emit_checked(dt_engine *e, dt_event *ev, dt__slot sl);
+
+static void dt__site_add_to_registry(dt_engine *e, dt_site *s) {
+    dt__lock_take(&e->lock, &e->desc.lock);
+    (void)dt__reg_add(e, s->name, s->name_len, NULL, 0, 0, s->file, s->line, s->level, 0);
+    dt__lock_give(&e->lock, &e->desc.lock);
+}
+
+DT_API void dt_site_register(dt_site *s) {
+    dt_engine *e;
+    if (!s) return;
+    dt__spin_lock(&dt__sites_lock);
+    if (DT__LOAD(&s->mode) == DT_SITE_NEW) {
+        s->name_len = s->name ? strlen(s->name) : 0;
+        s->id = dt_id_n(s->name, s->name_len);
+        s->next = NULL;
+        *dt__sites_tail = s;
+        dt__sites_tail = &s->next;
+        e = DT__LOAD_ACQ(&dt__bound);
+        if (e) dt__site_add_to_registry(e, s);
+        DT__STORE_REL(&s->mode, dt__site_mode(e, s));
+    }
+    dt__spin_unlock(&dt__sites_lock);
+}
+
+DT_API void dt_sites_foreach(dt_site_fn fn, void *ud) {
+    dt_site *s;
+    dt__spin_lock(&dt__sites_lock);
+    for (s = dt__sites_head; s; s = s->next) fn(s, ud);
+    dt__spin_unlock(&dt__sites_lock);
+}
+
+/* Recomputes every site's mode for the bound engine: after a deploy, a
+ * rollback, the rip cord or a timed level change. */
+static void dt__sites_recompute(dt_engine *e) {
+    dt_site *s;
+    dt__spin_lock(&dt__sites_lock);
+    if (DT__LOAD_ACQ(&dt__bound) == e)
+        for (s = dt__sites_head; s; s = s->next) DT__STORE(&s->mode, dt__site_mode(e, s));
+    dt__spin_unlock(&dt__sites_lock);
+}
+
+DT_API void dt_bind_sites(dt_engine *e) {
+    dt_site *s;
+    dt__spin_lock(&dt__sites_lock);
+    DT__STORE_SC(&dt__bound, e);
+    for (s = dt__sites_head; s; s = s->next) {
+        if (e) dt__site_add_to_registry(e, s);
+        DT__STORE(&s->mode, dt__site_mode(e, s));
+    }
+    dt__spin_unlock(&dt__sites_lock);
+}
+
+static int dt__name_ok(dt_str name) { return name.ptr && name.len > 0 && name.len <= DT_MAX_NAME; }
+
+DT_API void dt_site_emit(dt_site *s, const dt_field *fields, uint32_t nfields) {
+    dt_engine *e;
+    dt_event ev;
+    dt__slot sl;
+    uint32_t mode = DT_SITE_MODE(s);
+    if (mode == DT_SITE_NEW) { dt_site_register(s); mode = DT_SITE_MODE(s); }
+    e = DT__LOAD_ACQ(&dt__bound);
+    if (!e || mode == DT_SITE_OFF) return;
+    ev.id = s->id;
+    ev.name = dt_strn(s->name, s->name_len);
+    ev.ts = e->desc.no_timestamps ? 0 : dt_now(e);
+    ev.tid = (uint64_t)dt__thread_ordinal() + 1u;
+    ev.level = s->level;
+    ev.nfields = nfields;
+    ev.fields = fields;
+    sl = dt__slot_of(e);
+    dt__add(sl, DT__S_events_in, 1);
+    if (!dt__name_ok(ev.name)) { dt__add(sl, DT__S_bad_events, 1); return; }
+    if (mode == DT_SITE_EXPORT) {
+        /* No rule looks at this site: export without entering the program. */
+        dt__add(sl, DT__S_events_exported, 1);
+        if (e->desc.sinks.event) e->desc.sinks.event(&ev, e->desc.sinks.user_data);
+        return;
+    }
+    dt__emit_checked(e, &ev, sl);
+}
+
+/* ---- engine setup ------------------------------------------------------ */
+static int dt__register_builtins(dt_engine *e);
+static void dt__program_free(dt_engine *e, dt__program *p);
+
+static uint32_t dt__pow2_at_least(uint32_t n) {
+    uint32_t c = 16;
+    while (c < n && c < 0x80000000u) c <<= 1;
+    return c;
+}
+
+static int dt__choose_allocator(dt_allocator *out, dt__heap *heap, const dt_desc *d) {
+    if (d->memory.ptr) {
+        dt__heap_init(heap, d->memory.ptr, d->memory.size);
+        out->alloc = dt__heap_alloc;
+        out->free = dt__heap_free;
+        out->user_data = heap;
+        return DT_OK;
+    }
+    if (d->allocator.alloc && d->allocator.free) { *out = d->allocator; return DT_OK; }
+#if DT_NO_MALLOC
+    return DT_ERR_INVALID;
+#else
+    out->alloc = dt__malloc;
+    out->free = dt__mfree;
+    out->user_data = NULL;
+    return DT_OK;
+#endif
+}
+
+static void dt__apply_defaults(dt_desc *d) {
+    if (!d->default_level) d->default_level = DT_INFO;
+    if (!d->max_risk) d->max_risk = DT_RISK_MEDIUM;
+    if (!d->max_events) d->max_events = 4096;
+    if (!d->max_actions) d->max_actions = 64;
+    if (!d->max_pending) d->max_pending = 64;
+    if (!d->max_program_bytes) d->max_program_bytes = (size_t)16 << 20;
+    if (!d->max_program_text) d->max_program_text = 1u << 20;
+    if (!d->budget_steps) d->budget_steps = 10000;
+    if (!d->self_interval_ns) d->self_interval_ns = (int64_t)60 * 1000000000;
+}
+
+static int dt__alloc_tables(dt_engine *e) {
+    const dt_desc *d = &e->desc;
+    size_t stripes = sizeof(dt__stripe) * (size_t)DT_STRIPES + 64;
+    e->stripes_mem = dt__alloc(e, stripes);
+    e->event_index_cap = dt__pow2_at_least(d->max_events * 2u);
+    e->events = (dt__reg_event *)dt__alloc(e, sizeof(dt__reg_event) * d->max_events);
+    e->event_index = (uint32_t *)dt__alloc(e, sizeof(uint32_t) * e->event_index_cap);
+    e->actions = (dt__action *)dt__alloc(e, sizeof(dt__action) * d->max_actions);
+    e->functions = (dt__function *)dt__alloc(e, sizeof(dt__function) * d->max_actions);
+    e->pending = (dt__pending *)dt__alloc(e, sizeof(dt__pending) * d->max_pending);
+    if (!e->stripes_mem || !e->events || !e->event_index || !e->actions || !e->functions || !e->pending)
+        return DT_ERR_NOMEM;
+    memset(e->stripes_mem, 0, stripes);
+    e->stripes = (dt__stripe *)(((uintptr_t)e->stripes_mem + 63) & ~(uintptr_t)63);
+    memset(e->event_index, 0, sizeof(uint32_t) * e->event_index_cap);
+    return DT_OK;
+}
+
+static void dt__free_tables(dt_engine *e) {
+    uint32_t i;
+    if (e->events) dt__reg_free(e);
+    for (i = 0; e->actions && i < e->nactions; i++) dt__free(e, e->actions[i].name);
+    for (i = 0; e->functions && i < e->nfunctions; i++) dt__free(e, e->functions[i].name);
+    dt__free(e, e->stripes_mem);
+    dt__free(e, e->events);
+    dt__free(e, e->event_index);
+    dt__free(e, e->actions);
+    dt__free(e, e->functions);
+    dt__free(e, e->pending);
+}
+
+static void dt__locks(dt_engine *e, int init) {
+    dt__lock *locks[4];
+    int i;
+    locks[0] = &e->lock; locks[1] = &e->deploy_lock; locks[2] = &e->override_lock; locks[3] = &e->pending_lock;
+    for (i = 0; i < 4; i++) {
+        if (init) dt__lock_init(locks[i], &e->desc.lock);
+        else dt__lock_fini(locks[i], &e->desc.lock);
+    }
+}
+
+DT_API dt_engine *dt_create(const dt_desc *desc) {
+    dt_allocator a;
+    dt__heap heap;
+    dt_engine *e;
+    uint32_t i;
+    if (!desc || desc->nprocessors > DT_MAX_PROCESSORS || (desc->nprocessors && !desc->processors)) return NULL;
+    if (dt__choose_allocator(&a, &heap, desc) != DT_OK) return NULL;
+    e = (dt_engine *)a.alloc(sizeof *e, a.user_data);
+    if (!e) return NULL;
+    memset(e, 0, sizeof *e);
+    e->desc = *desc;
+    dt__apply_defaults(&e->desc);
+    e->alloc = a;
+    if (desc->memory.ptr) { e->heap = heap; e->alloc.user_data = &e->heap; }
+    dt__locks(e, 1);
+    if (dt__alloc_tables(e) != DT_OK || dt__register_builtins(e) != DT_OK) goto fail;
+    for (i = 0; i < desc->nprocessors; i++)
+        if (dt_register_processor(e, desc->processors[i]) != DT_OK) goto fail;
+    e->start = e->now = dt_now(e);
+    e->self_next = e->start + e->desc.self_interval_ns;
+    return e;
+fail:
+    if (desc->logger.log) desc->logger.log(DT_LOG_ERROR, "dt_create: out of memory or invalid processor", desc->logger.user_data);
+    dt__free_tables(e);
+    dt__locks(e, 0);
+    e->alloc.free(e, e->alloc.user_data);
+    return NULL;
+}
+
+DT_API void dt_destroy(dt_engine *e) {
+    dt_allocator a;
+    if (!e) return;
+    dt__spin_lock(&dt__sites_lock);
+    if (DT__LOAD(&dt__bound) == e) {
+        dt_site *s;
+        DT__STORE_SC(&dt__bound, (dt_engine *)NULL);
+        for (s = dt__sites_head; s; s = s->next) DT__STORE(&s->mode, (uint32_t)DT_SITE_OFF);
+    }
+    dt__spin_unlock(&dt__sites_lock);
+    dt__program_free(e, e->program);
+    dt__program_free(e, e->previous);
+    dt__free_tables(e);
+    dt__locks(e, 0);
+    a = e->alloc;
+    a.free(e, a.user_data);
+}
+
+DT_API int dt_register_processor(dt_engine *e, const dt_processor *p) {
+    uint32_t i;
+    int rc = DT_OK;
+    if (!e || !p || !p->keyword || !p->compile || !p->on_event) return DT_ERR_INVALID;
+    dt__lock_take(&e->lock, &e->desc.lock);
+    for (i = 0; i < e->nprocessors; i++)
+        if (strcmp(e->processors[i]->keyword, p->keyword) == 0) rc = DT_ERR_EXISTS;
+    if (rc == DT_OK && e->nprocessors >= DT_MAX_PROCESSORS) rc = DT_ERR_LIMIT;
+    if (rc == DT_OK) e->processors[e->nprocessors++] = p;
+    dt__lock_give(&e->lock, &e->desc.lock);
+    return rc;
+}
+
+/* ---- program front end: lexer ------------------------------------------ */
+struct dt_compiler {
+    dt_engine *e;
+    dt__program *p;
+    const char *src;
+    size_t len, pos;
+    int line, col;
+    dt_token look[2];
+    int nlook;
+    dt_error *err;
+    int failed;
+    const dt_pattern *scope;
+    uint32_t nscope;
+    uint32_t sub_order;
+    int risk;
+    dt_token risk_at;
+    const char *risk_what;
+    int depth;
+    /* growable lists while compiling, moved into the arena at the end */
+    dt__sub *subs;
+    uint32_t nsubs, cap_subs;
+    dt__level_rule *levels;
+    uint32_t nlevels, cap_levels;
+    dt__boost *boosts;
+    uint32_t nboosts, cap_boosts;
+    dt_block **blocks;
+    uint32_t nblocks, cap_blocks;
+    dt__recorder **recorders;
+    uint32_t nrecorders, cap_recorders;
+};
+
+DT_API int dt_compile_error(dt_compiler *c, const dt_token *at, int code, const char *message, const char *hint) {
+    dt__sb m, h;
+    if (c->failed) return c->failed;
+    c->failed = code ? code : DT_ERR_SYNTAX;
+    if (c->err) {
+        c->err->code = c->failed;
+        c->err->line = at ? at->line : c->line;
+        c->err->column = at ? at->column : c->col;
+        m = dt__sb_make(c->err->message, sizeof c->err->message);
+        dt__sb_puts(&m, message ? message : "error");
+        h = dt__sb_make(c->err->hint, sizeof c->err->hint);
+        dt__sb_puts(&h, hint ? hint : "");
+    }
+    return c->failed;
+}
+
+/* Error with a quoted name inside: "<pre>'<name>'<post>". */
+static int dt__errq(dt_compiler *c, const dt_token *at, int code, const char *pre, dt_str name, const char *post,
+                    const char *hint) {
+    char msg[256];
+    dt__sb b = dt__sb_make(msg, sizeof msg);
+    dt__sb_puts(&b, pre);
+    dt__sb_puts(&b, "'");
+    dt__sb_putn(&b, name.ptr, name.len > 64 ? 64 : name.len);
+    if (name.len > 64) dt__sb_puts(&b, "...");
+    dt__sb_puts(&b, "'");
+    dt__sb_puts(&b, post);
+    return dt_compile_error(c, at, code, msg, hint);
+}
+
+static int dt__lex_peekc(dt_compiler *c, size_t ahead) {
+    return c->pos + ahead < c->len ? (unsigned char)c->src[c->pos + ahead] : -1;
+}
+static void dt__lex_adv(dt_compiler *c) {
+    if (c->pos < c->len) {
+        if (c->src[c->pos] == '\n') { c->line++; c->col = 1; }
+        else c->col++;
+        c->pos++;
+    }
+}
+
+/* Skips blanks and comments (# and // to end of line). Returns 1 if any. */
+static int dt__lex_skip(dt_compiler *c) {
+    int any = 0, ch;
+    while ((ch = dt__lex_peekc(c, 0)) >= 0) {
+        if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') { dt__lex_adv(c); any = 1; continue; }
+        if (ch == '#' || (ch == '/' && dt__lex_peekc(c, 1) == '/')) {
+            while ((ch = dt__lex_peekc(c, 0)) >= 0 && ch != '\n') dt__lex_adv(c);
+            any = 1;
+            continue;
+        }
+        break;
+    }
+    return any;
+}
+
+static void dt__tok_error(dt_token *t, const char *msg) {
+    t->kind = DT_TOK_ERROR;
+    t->text = dt_cstr(msg);
+}
+
+typedef struct dt__unit { const char *name; uint64_t mult; int size; } dt__unit;
+static const dt__unit dt__units[] = {
+    {"ns", 1, 0}, {"us", 1000, 0}, {"ms", 1000000, 0}, {"s", 1000000000ull, 0},
+    {"m", 60000000000ull, 0}, {"h", 3600000000000ull, 0}, {"d", 86400000000000ull, 0},
+    {"B", 1, 1}, {"KB", 1000, 1}, {"MB", 1000000, 1}, {"GB", 1000000000ull, 1},
+    {"KiB", 1024, 1}, {"MiB", 1048576, 1}, {"GiB", 1073741824ull, 1}
+};
+
+static const dt__unit *dt__unit_find(dt_str s) {
+    size_t i;
+    for (i = 0; i < sizeof dt__units / sizeof dt__units[0]; i++)
+        if (dt__str_eqc(s, dt__units[i].name)) return &dt__units[i];
+    return NULL;
+}
+
+static int dt__lex_digits(dt_compiler *c, uint64_t *v, int *overflow) {
+    int n = 0, ch;
+    while ((ch = dt__lex_peekc(c, 0)) >= 0 && (dt__is_digit(ch) || (ch == '_' && n))) {
+        if (ch != '_') {
+            uint64_t d = (uint64_t)(ch - '0');
+            if (*v > (UINT64_MAX - d) / 10) *overflow = 1;
+            *v = *v * 10 + d;
+        }
+        dt__lex_adv(c);
+        n++;
+    }
+    return n;
+}
+
+/* A number, possibly with a unit suffix: 42, 3.5, 1e9, 5m, 1h30m, 64KiB. */
+static void dt__lex_number(dt_compiler *c, dt_token *t) {
+    uint64_t v = 0, total = 0;
+    int overflow = 0, is_float = 0, unit_kind = -1, ch;
+    size_t start = c->pos;
+    for (;;) {
+        size_t ustart;
+        const dt__unit *u;
+        v = 0;
+        dt__lex_digits(c, &v, &overflow);
+        if (dt__lex_peekc(c, 0) == '.' && dt__is_digit(dt__lex_peekc(c, 1)) && unit_kind < 0) {
+            is_float = 1;
+            dt__lex_adv(c);
+            dt__lex_digits(c, &v, &overflow);
+        }
+        if ((dt__lex_peekc(c, 0) == 'e' || dt__lex_peekc(c, 0) == 'E') && unit_kind < 0 &&
+            (dt__is_digit(dt__lex_peekc(c, 1)) ||
+             ((dt__lex_peekc(c, 1) == '-' || dt__lex_peekc(c, 1) == '+') && dt__is_digit(dt__lex_peekc(c, 2))))) {
+            is_float = 1;
+            dt__lex_adv(c); dt__lex_adv(c);
+            dt__lex_digits(c, &v, &overflow);
+        }
+        ustart = c->pos;
+        while ((ch = dt__lex_peekc(c, 0)) >= 0 && dt__is_alpha(ch)) dt__lex_adv(c);
+        if (c->pos == ustart) break;
+        u = dt__unit_find(dt_strn(c->src + ustart, c->pos - ustart));
+        if (!u) { dt__tok_error(t, "unknown unit: durations take ns, us, ms, s, m, h, d; sizes take B, KB, KiB, MB, MiB, GB, GiB"); return; }
+        if (is_float) { dt__tok_error(t, "a duration or size must be a whole number: write 1500ms, not 1.5s"); return; }
+        if (unit_kind >= 0 && unit_kind != u->size) { dt__tok_error(t, "cannot mix a duration and a size in one literal"); return; }
+        unit_kind = u->size;
+        if (v && u->mult > UINT64_MAX / v) overflow = 1;
+        else if (total > UINT64_MAX - v * u->mult) overflow = 1;
+        else total += v * u->mult;
+        if (u->size || !dt__is_digit(dt__lex_peekc(c, 0))) break;    /* 1h30m continues */
+    }
+    t->text = dt_strn(c->src + start, c->pos - start);
+    if (is_float) {
+#if DT_NO_FLOAT
+        dt__tok_error(t, "floating-point literals are not available in this build (DT_NO_FLOAT)");
+#else
+        char buf[64];
+        size_t n = t->text.len < sizeof buf - 1 ? t->text.len : sizeof buf - 1, i, k = 0;
+        for (i = 0; i < n; i++) if (t->text.ptr[i] != '_') buf[k++] = t->text.ptr[i];
+        buf[k] = 0;
+        t->kind = DT_TOK_FLOAT;
+        t->f = strtod(buf, NULL);
+#endif
+        return;
+    }
+    if (unit_kind >= 0) v = total;
+    if (overflow || (unit_kind >= 0 && v > (uint64_t)INT64_MAX)) { dt__tok_error(t, "number too large (at most 9223372036854775807, or 18446744073709551615 unsigned)"); return; }
+    t->kind = unit_kind < 0 ? DT_TOK_INT : (unit_kind ? DT_TOK_SIZE : DT_TOK_DURATION);
+    t->u = v;
+    t->i = v > (uint64_t)INT64_MAX ? 0 : (int64_t)v;
+    t->is_unsigned = v > (uint64_t)INT64_MAX;
+}
+
+static void dt__lex_string(dt_compiler *c, dt_token *t) {
+    int q = dt__lex_peekc(c, 0), ch;
+    size_t start;
+    dt__lex_adv(c);
+    start = c->pos;
+    while ((ch = dt__lex_peekc(c, 0)) >= 0 && ch != q && ch != '\n') {
+        if (ch == '\\') dt__lex_adv(c);
+        dt__lex_adv(c);
+    }
+    if (ch != q) { dt__tok_error(t, "unterminated string: close it with a quote on the same line"); return; }
+    t->kind = DT_TOK_STRING;
+    t->text = dt_strn(c->src + start, c->pos - start);
+    dt__lex_adv(c);
+}
+
+static const char *const dt__puncts2[] = {"==", "!=", "<=", ">=", "=~", "!~", "->", "&&", "||", ".."};
+
+static void dt__lex_punct(dt_compiler *c, dt_token *t) {
+    size_t i;
+    t->kind = DT_TOK_PUNCT;
+    for (i = 0; i < sizeof dt__puncts2 / sizeof dt__puncts2[0]; i++)
+        if (c->pos + 1 < c->len && c->src[c->pos] == dt__puncts2[i][0] && c->src[c->pos + 1] == dt__puncts2[i][1]) {
+            t->text = dt_strn(c->src + c->pos, 2);
+            dt__lex_adv(c); dt__lex_adv(c);
+            return;
+        }
+    if (strchr("{}()[],;=<>+-*/%|!.:", c->src[c->pos]) && c->src[c->pos]) {
+        t->text = dt_strn(c->src + c->pos, 1);
+        dt__lex_adv(c);
+        return;
+    }
+    dt__tok_error(t, "unexpected character: names are letters, digits, '_' and '.'; strings are quoted");
+    dt__lex_adv(c);
+}
+
+static dt_token dt__lex(dt_compiler *c) {
+    dt_token t;
+    int ch;
+    memset(&t, 0, sizeof t);
+    t.joined = !dt__lex_skip(c);
+    t.line = c->line;
+    t.column = c->col;
+    ch = dt__lex_peekc(c, 0);
+    if (ch < 0) { t.kind = DT_TOK_EOF; t.text = dt_cstr("end of program"); return t; }
+    if (dt__is_alpha(ch) || ch == '@' || ch == '$') {
+        size_t start = c->pos;
+        while ((ch = dt__lex_peekc(c, 0)) >= 0 && (dt__is_alpha(ch) || dt__is_digit(ch) || ch == '.' || ch == '@' || ch == '$'))
+            dt__lex_adv(c);
+        t.kind = DT_TOK_IDENT;
+        t.text = dt_strn(c->src + start, c->pos - start);
+        if (t.text.len > DT_MAX_NAME) dt__tok_error(&t, "name too long (DT_MAX_NAME bytes at most)");
+        return t;
+    }
+    if (dt__is_digit(ch)) { dt__lex_number(c, &t); return t; }
+    if (ch == '"' || ch == '\'') { dt__lex_string(c, &t); return t; }
+    dt__lex_punct(c, &t);
+    return t;
+}
+
+static void dt__fill(dt_compiler *c, int n) {
+    while (c->nlook < n) c->look[c->nlook++] = dt__lex(c);
+}
+
+DT_API const dt_token *dt_peek(dt_compiler *c) { dt__fill(c, 1); return &c->look[0]; }
+DT_API const dt_token *dt_peek2(dt_compiler *c) { dt__fill(c, 2); return &c->look[1]; }
+
+DT_API dt_token dt_next(dt_compiler *c) {
+    dt_token t;
+    dt__fill(c, 1);
+    t = c->look[0];
+    c->look[0] = c->look[1];
+    c->nlook--;
+    if (t.kind == DT_TOK_ERROR) dt_compile_error(c, &t, DT_ERR_SYNTAX, t.text.ptr, NULL);
+    return t;
+}
+
+DT_API int dt_is(const dt_token *t, const char *word) {
+    return (t->kind == DT_TOK_IDENT || t->kind == DT_TOK_PUNCT) && dt__str_eqc(t->text, word);
+}
+
+DT_API int dt_accept(dt_compiler *c, const char *word) {
+    if (c->failed || !dt_is(dt_peek(c), word)) return 0;
+    dt_next(c);
+    return 1;
+}
+
+static const char *dt__tok_desc(const dt_token *t) {
+    switch (t->kind) {
+    case DT_TOK_EOF: return "the end of the program";
+    case DT_TOK_STRING: return "a string";
+    case DT_TOK_INT: case DT_TOK_FLOAT: return "a number";
+    case DT_TOK_DURATION: return "a duration";
+    case DT_TOK_SIZE: return "a size";
+    default: return NULL;
+    }
+}
+
+/* "expected X, found Y" with the found token quoted where it has text. */
+static int dt__expected(dt_compiler *c, const dt_token *at, const char *what, const char *hint) {
+    char msg[256];
+    dt__sb b = dt__sb_make(msg, sizeof msg);
+    const char *d = dt__tok_desc(at);
+    if (at->kind == DT_TOK_ERROR) return dt_compile_error(c, at, DT_ERR_SYNTAX, at->text.ptr, hint);
+    dt__sb_puts(&b, "expected ");
+    dt__sb_puts(&b, what);
+    dt__sb_puts(&b, ", found ");
+    if (d) dt__sb_puts(&b, d);
+    else { dt__sb_puts(&b, "'"); dt__sb_putn(&b, at->text.ptr, at->text.len > 40 ? 40 : at->text.len); dt__sb_puts(&b, "'"); }
+    return dt_compile_error(c, at, DT_ERR_SYNTAX, msg, hint);
+}
+
+DT_API int dt_expect(dt_compiler *c, const char *word, const char *hint) {
+    char what[64];
+    dt__sb b;
+    if (c->failed) return c->failed;
+    if (dt_accept(c, word)) return DT_OK;
+    b = dt__sb_make(what, sizeof what);
+    dt__sb_puts(&b, "'");
+    dt__sb_puts(&b, word);
+    dt__sb_puts(&b, "'");
+    return dt__expected(c, dt_peek(c), what, hint);
+}
+
+DT_API int dt_expect_ident(dt_compiler *c, dt_str *out, const char *what) {
+    if (c->failed) return c->failed;
+    if (dt_peek(c)->kind != DT_TOK_IDENT) return dt__expected(c, dt_peek(c), what, NULL);
+    *out = dt_next(c).text;
+    return DT_OK;
+}
+
+static int dt__hexval(int ch) {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
+/* Decodes a string token's escapes into the arena. */
+static int dt__decode_string(dt_compiler *c, const dt_token *t, dt_str *out) {
+    char *buf = (char *)dt_compiler_alloc(c, t->text.len + 1);
+    size_t i, n = 0;
+    if (!buf) return c->failed;
+    for (i = 0; i < t->text.len; i++) {
+        char ch = t->text.ptr[i];
+        if (ch != '\\') { buf[n++] = ch; continue; }
+        if (++i >= t->text.len) break;
+        switch (t->text.ptr[i]) {
+        case 'n': buf[n++] = '\n'; break;
+        case 't': buf[n++] = '\t'; break;
+        case 'r': buf[n++] = '\r'; break;
+        case '0': buf[n++] = '\0'; break;
+        case '\\': case '"': case '\'': buf[n++] = t->text.ptr[i]; break;
+        case 'x':
+            if (i + 2 < t->text.len + 0 && dt__hexval(t->text.ptr[i + 1]) >= 0 && dt__hexval(t->text.ptr[i + 2]) >= 0) {
+                buf[n++] = (char)(dt__hexval(t->text.ptr[i + 1]) * 16 + dt__hexval(t->text.ptr[i + 2]));
+                i += 2;
+                break;
+            }
+            /* fall through */
+        default:
+            return dt_compile_error(c, t, DT_ERR_SYNTAX, "unknown escape in string",
+                                    "escapes are \\n \\t \\r \\0 \\\\ \\\" \\' and \\xHH");
+        }
+    }
+    buf[n] = 0;
+    *out = dt_strn(buf, n);
+    return DT_OK;
+}
+
+DT_API int dt_expect_string(dt_compiler *c, dt_str *out, const char *what) {
+    dt_token t;
+    if (c->failed) return c->failed;
+    if (dt_peek(c)->kind != DT_TOK_STRING) return dt__expected(c, dt_peek(c), what, NULL);
+    t = dt_next(c);
+    return dt__decode_string(c, &t, out);
+}
+
+DT_API int dt_expect_int(dt_compiler *c, int64_t min, int64_t max, int64_t *out, const char *what) {
+    const dt_token *t;
+    if (c->failed) return c->failed;
+    t = dt_peek(c);
+    if (t->kind != DT_TOK_INT) return dt__expected(c, t, what, NULL);
+    if (t->is_unsigned || t->i < min || t->i > max) {
+        char hint[96];
+        dt__sb b = dt__sb_make(hint, sizeof hint);
+        dt__sb_puts(&b, "use a value from ");
+        dt__sb_i64(&b, min);
+        dt__sb_puts(&b, " to ");
+        dt__sb_i64(&b, max);
+        return dt_compile_error(c, t, DT_ERR_LIMIT, "number out of range", hint);
+    }
+    *out = dt_next(c).i;
+    return DT_OK;
+}
+
+DT_API int dt_expect_duration(dt_compiler *c, int64_t *ns) {
+    const dt_token *t;
+    if (c->failed) return c->failed;
+    t = dt_peek(c);
+    if (t->kind == DT_TOK_INT && t->i == 0 && !t->is_unsigned) { dt_next(c); *ns = 0; return DT_OK; }
+    if (t->kind != DT_TOK_DURATION) return dt__expected(c, t, "a duration", "write a number with a unit: 250ms, 30s, 5m, 1h");
+    *ns = dt_next(c).i;
+    return DT_OK;
+}
+
+DT_API int dt_expect_size(dt_compiler *c, uint64_t *bytes) {
+    const dt_token *t;
+    if (c->failed) return c->failed;
+    t = dt_peek(c);
+    if (t->kind == DT_TOK_INT && !t->is_unsigned) { *bytes = (uint64_t)dt_next(c).i; return DT_OK; }
+    if (t->kind != DT_TOK_SIZE) return dt__expected(c, t, "a size", "write a number of bytes with a unit: 4096, 64KiB, 1MiB");
+    *bytes = (uint64_t)dt_next(c).i;
+    return DT_OK;
+}
+
+DT_API int dt_expect_level(dt_compiler *c, int *level) {
+    const dt_token *t;
+    if (c->failed) return c->failed;
+    t = dt_peek(c);
+    if (t->kind == DT_TOK_IDENT && dt_level_parse(t->text.ptr, t->text.len) >= 0) {
+        *level = dt_level_parse(t->text.ptr, t->text.len);
+        dt_next(c);
+        return DT_OK;
+    }
+    if (t->kind == DT_TOK_INT && !t->is_unsigned && t->i >= 1 && t->i <= 24) { *level = (int)dt_next(c).i; return DT_OK; }
+    return dt__expected(c, t, "a level", "levels are trace, debug, info, warn, error, fatal, off (or 1-24)");
+}
+
+/* ---- program front end: compiler services ------------------------------ */
+DT_API void *dt_compiler_alloc(dt_compiler *c, size_t size) {
+    void *p;
+    if (c->failed) return NULL;
+    p = dt__arena_alloc(&c->p->arena, size);
+    if (!p) {
+        char hint[128];
+        dt__sb b = dt__sb_make(hint, sizeof hint);
+        dt__sb_puts(&b, "the program needs more than max_program_bytes (");
+        dt__sb_u64(&b, c->e->desc.max_program_bytes);
+        dt__sb_puts(&b, "); make bounds smaller or raise the limit");
+        dt_compile_error(c, dt_peek(c), DT_ERR_NOMEM, "program too large for its memory bound", hint);
+    }
+    return p;
+}
+
+DT_API dt_str dt_compiler_strdup(dt_compiler *c, dt_str s) {
+    char *p = (char *)dt_compiler_alloc(c, s.len + 1);
+    if (!p) return dt_strn("", 0);
+    if (s.len) memcpy(p, s.ptr, s.len);
+    return dt_strn(p, s.len);
+}
+
+DT_API dt_engine *dt_compiler_engine(dt_compiler *c) { return c->e; }
+
+DT_API void dt_compiler_scope(dt_compiler *c, const dt_pattern *patterns, uint32_t n) {
+    c->scope = patterns;
+    c->nscope = n;
+}
+
+/* Grows one of the compiler's temporary lists (in the arena: freed with a
+ * failed program, abandoned to the arena when moved). */
+static void *dt__grow(dt_compiler *c, void *items, uint32_t n, uint32_t *cap, size_t size) {
+    void *bigger;
+    if (n < *cap) return items;
+    if (*cap >= 0x10000000u) { dt_compile_error(c, dt_peek(c), DT_ERR_LIMIT, "too many items in one program", NULL); return NULL; }
+    bigger = dt_compiler_alloc(c, size * (*cap ? *cap * 2u : 8u));
+    if (!bigger) return NULL;
+    if (n) memcpy(bigger, items, size * n);
+    *cap = *cap ? *cap * 2u : 8u;
+    return bigger;
+}
+#define DT__PUSH(c, arr, n, cap) \
+    (((arr) = DT__TYPEOF_CAST(arr) dt__grow((c), (arr), (n), &(cap), sizeof *(arr))) != NULL)
+#ifdef __cplusplus
+#define DT__TYPEOF_CAST(arr) (decltype(arr))
+#else
+#define DT__TYPEOF_CAST(arr)
+#endif
+
+static int dt__pattern_matches(const dt_pattern *p, uint64_t id, dt_str name) {
+    if (!p->prefix) return p->id == id;
+    return dt__starts(name, p->text);
+}
+
+static dt__reg_event *dt__reg_find_locked(dt_engine *e, uint64_t id) {
+    dt__reg_event *r;
+    dt__lock_take(&e->lock, &e->desc.lock);
+    r = dt__reg_find(e, id);
+    dt__lock_give(&e->lock, &e->desc.lock);
+    return r;
+}
+
+/* Levenshtein distance, capped: for "did you mean" hints. */
+static size_t dt__distance(dt_str a, dt_str b) {
+    size_t row[DT_MAX_NAME + 1], i, j;
+    if (a.len > DT_MAX_NAME || b.len > DT_MAX_NAME) return SIZE_MAX;
+    for (j = 0; j <= b.len; j++) row[j] = j;
+    for (i = 1; i <= a.len; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (j = 1; j <= b.len; j++) {
+            size_t up = row[j], best = diag + (a.ptr[i - 1] != b.ptr[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[b.len];
+}
+
+static int dt__unknown_event(dt_compiler *c, const dt_token *at, dt_str name) {
+    char hint[200];
+    dt__sb h = dt__sb_make(hint, sizeof hint);
+    size_t best = SIZE_MAX;
+    uint32_t i, pick = 0;
+    dt__lock_take(&c->e->lock, &c->e->desc.lock);
+    for (i = 0; i < c->e->nevents; i++) {
+        size_t d = dt__distance(name, c->e->events[i].name);
+        if (d < best) { best = d; pick = i; }
+    }
+    if (best <= 3) {
+        dt__sb_puts(&h, "did you mean '");
+        dt__sb_str(&h, c->e->events[pick].name);
+        dt__sb_puts(&h, "'?");
+    } else {
+        dt__sb_puts(&h, "the event catalog has no such event; check the name or use a prefix pattern like Name*");
+    }
+    dt__lock_give(&c->e->lock, &c->e->desc.lock);
+    return dt__errq(c, at, DT_ERR_UNKNOWN, "unknown event ", name, "", hint);
+}
+
+/* pattern := '*' | NAME ['*'] | STRING (a trailing '*' makes a prefix) */
+DT_API int dt_expect_pattern(dt_compiler *c, dt_pattern *out) {
+    dt_token t;
+    dt_str text;
+    if (c->failed) return c->failed;
+    memset(out, 0, sizeof *out);
+    t = *dt_peek(c);
+    if (dt_is(&t, "*")) { dt_next(c); out->prefix = 1; out->text = dt_strn("", 0); return DT_OK; }
+    if (t.kind == DT_TOK_STRING) {
+        dt_next(c);
+        if (dt__decode_string(c, &t, &text) != DT_OK) return c->failed;
+    } else if (t.kind == DT_TOK_IDENT) {
+        dt_next(c);
+        text = t.text;
+    } else {
+        return dt__expected(c, &t, "an event name or pattern", "write Name, a prefix Name*, or * for every event");
+    }
+    if (t.kind == DT_TOK_IDENT && dt_is(dt_peek(c), "*") && dt_peek(c)->joined) { dt_next(c); out->prefix = 1; }
+    if (text.len && text.ptr[text.len - 1] == '*' && t.kind == DT_TOK_STRING) { text.len--; out->prefix = 1; }
+    if ((!out->prefix && text.len == 0) || text.len > DT_MAX_NAME)
+        return dt_compile_error(c, &t, DT_ERR_SYNTAX, "event names are 1 to DT_MAX_NAME bytes", NULL);
+    out->text = dt_compiler_strdup(c, text);
+    if (!out->prefix) {
+        out->id = dt_id_n(text.ptr, text.len);
+        if (c->e->desc.strict_events && !dt__reg_find_locked(c->e, out->id)) return dt__unknown_event(c, &t, text);
+    }
+    return c->failed;
+}
+
+DT_API int dt_subscribe(dt_compiler *c, dt_block *b, const dt_pattern *p, int tag) {
+    dt__sub *s;
+    if (c->failed) return c->failed;
+    if (!DT__PUSH(c, c->subs, c->nsubs, c->cap_subs)) return c->failed;
+    s = &c->subs[c->nsubs++];
+    s->block = b;
+    s->tag = tag;
+    s->order = c->sub_order++;
+    s->pattern = *p;
+    return DT_OK;
+}
+
+DT_API int dt_compiler_risk(dt_compiler *c, int risk, const dt_token *at, const char *what) {
+    if (risk > c->risk) {
+        c->risk = risk;
+        if (at) c->risk_at = *at;
+        c->risk_what = what;
+    }
+    return DT_OK;
+}
+
+DT_API int dt_compiler_action(dt_compiler *c, const dt_token *name, dt_action_ref *out) {
+    dt_engine *e = c->e;
+    uint32_t i;
+    int found = -1, risk = 0;
+    dt__lock_take(&e->lock, &e->desc.lock);
+    for (i = 0; i < e->nactions; i++)
+        if (dt__str_eqc(name->text, e->actions[i].name)) { found = (int)i; risk = e->actions[i].risk; }
+    dt__lock_give(&e->lock, &e->desc.lock);
+    if (found < 0) {
+        char hint[200];
+        dt__sb h = dt__sb_make(hint, sizeof hint);
+        dt__sb_puts(&h, "registered actions:");
+        dt__lock_take(&e->lock, &e->desc.lock);
+        for (i = 0; i < e->nactions; i++) { dt__sb_puts(&h, i ? ", " : " "); dt__sb_puts(&h, e->actions[i].name); }
+        dt__lock_give(&e->lock, &e->desc.lock);
+        return dt__errq(c, name, DT_ERR_UNKNOWN, "unknown action ", name->text, "", hint);
+    }
+    out->index = found;
+    dt_compiler_risk(c, risk, name, "action");
+    return DT_OK;
+}
+
+DT_API void dt_block_set_state(dt_block *b, void *state) { b->state = state; }
+DT_API void *dt_block_state(const dt_block *b) { return b->state; }
+DT_API dt_str dt_block_name(const dt_block *b) { return b->name; }
+DT_API void dt_block_set_name(dt_block *b, dt_str name) { b->name = name; }
+
+/* ---- the expression language: parser ----------------------------------- */
+enum {
+    DT__E_LIT, DT__E_FIELD, DT__E_NAME, DT__E_LEVEL, DT__E_TS, DT__E_TID,
+    DT__E_NOT, DT__E_NEG, DT__E_AND, DT__E_OR, DT__E_CMP, DT__E_ARITH,
+    DT__E_IN, DT__E_BETWEEN, DT__E_STR, DT__E_CALL
+};
+enum { DT__EQ, DT__NE, DT__LT, DT__LE, DT__GT, DT__GE, DT__IEQ, DT__INE };
+enum { DT__ADD, DT__SUB, DT__MUL, DT__DIV, DT__MOD };
+enum { DT__CONTAINS, DT__STARTS, DT__ENDS };
+
+struct dt_expr {
+    int kind, op;
+    int negate;              /* !in, !contains, ... */
+    int case_sensitive;      /* string tests: the _cs forms */
+    dt_type type;            /* static type, DT_TYPE_NULL when unknown */
+    dt_value lit;
+    dt_str name;             /* field name */
+    dt_expr *a, *b;
+    dt_expr **args;
+    uint32_t nargs;
+    int32_t fn;              /* function index */
+    dt_token at;
+};
+
+static int dt__parse_or(dt_compiler *c, dt_expr **out);
+
+static dt_expr *dt__node(dt_compiler *c, int kind, const dt_token *at) {
+    dt_expr *e = (dt_expr *)dt_compiler_alloc(c, sizeof *e);
+    if (!e) return NULL;
+    e->kind = kind;
+    e->at = *at;
+    return e;
+}
+
+static int dt__is_num(dt_type t) { return t == DT_TYPE_I64 || t == DT_TYPE_U64 || t == DT_TYPE_F64; }
+
+static int dt__type_err(dt_compiler *c, const dt_token *at, const char *pre, dt_type a, const char *mid, dt_type b,
+                        const char *hint) {
+    char msg[160];
+    dt__sb m = dt__sb_make(msg, sizeof msg);
+    dt__sb_puts(&m, pre);
+    dt__sb_puts(&m, dt_type_name((int)a));
+    if (mid) { dt__sb_puts(&m, mid); dt__sb_puts(&m, dt_type_name((int)b)); }
+    return dt_compile_error(c, at, DT_ERR_TYPE, msg, hint);
+}
+
+/* A field's type if every scoped event with a schema agrees; NULL when
+ * unknown. An exact scoped event whose schema lacks the field is an error. */
+static int dt__field_type(dt_compiler *c, const dt_token *at, dt_str name, dt_type *type) {
+    uint32_t i, k;
+    int known = 0, seen_schema = 0;
+    *type = DT_TYPE_NULL;
+    for (i = 0; i < c->nscope; i++) {
+        dt__reg_event *r;
+        int found = 0;
+        if (c->scope[i].prefix) return DT_OK;                 /* a prefix may cover unknown events */
+        r = dt__reg_find_locked(c->e, c->scope[i].id);
+        if (!r || !r->has_schema) return DT_OK;
+        seen_schema = 1;
+        for (k = 0; k < r->nfields; k++) {
+            if (!dt__str_eqc(name, r->fields[k].name)) continue;
+            found = 1;
+            if (known && *type != r->fields[k].type) { *type = DT_TYPE_NULL; return DT_OK; }
+            *type = r->fields[k].type;
+            known = 1;
+        }
+        if (!found) {
+            char hint[200];
+            dt__sb h = dt__sb_make(hint, sizeof hint);
+            dt__sb_puts(&h, "its fields are:");
+            for (k = 0; k < r->nfields; k++) { dt__sb_puts(&h, k ? ", " : " "); dt__sb_puts(&h, r->fields[k].name); }
+            if (!r->nfields) dt__sb_puts(&h, " (none)");
+            return dt__errq(c, at, DT_ERR_UNKNOWN, "event has no field ", name, "", hint);
+        }
+    }
+    (void)seen_schema;
+    return DT_OK;
+}
+
+static int dt__find_function(dt_engine *e, dt_str name) {
+    uint32_t i;
+    int found = -1;
+    dt__lock_take(&e->lock, &e->desc.lock);
+    for (i = 0; i < e->nfunctions; i++) if (dt__str_eqc(name, e->functions[i].name)) found = (int)i;
+    dt__lock_give(&e->lock, &e->desc.lock);
+    return found;
+}
+
+static int dt__parse_call(dt_compiler *c, const dt_token *name, dt_expr **out) {
+    dt_expr *e, *args[DT_MAX_ACTION_ARGS];
+    dt__function *f;
+    uint32_t n = 0;
+    int idx;
+    dt_next(c);                                                  /* ( */
+    if (dt__str_eqc(name->text, "field")) {                      /* field("level"): any field by name */
+        dt_str fname;
+        if (dt_expect_string(c, &fname, "a field name in quotes") || dt_expect(c, ")", NULL)) return c->failed;
+        if (!(e = dt__node(c, DT__E_FIELD, name))) return c->failed;
+        e->name = fname;
+        *out = e;
+        return dt__field_type(c, name, fname, &e->type);
+    }
+    idx = dt__find_function(c->e, name->text);
+    if (idx < 0) return dt__errq(c, name, DT_ERR_UNKNOWN, "unknown function ", name->text, "",
+                                 "functions: isnull, isnotnull, strlen, field, and those the host registers");
+    while (!dt_is(dt_peek(c), ")") && !c->failed) {
+        if (n == DT_MAX_ACTION_ARGS) return dt_compile_error(c, dt_peek(c), DT_ERR_LIMIT, "too many arguments", NULL);
+        if (dt__parse_or(c, &args[n++])) return c->failed;
+        if (!dt_accept(c, ",")) break;
+    }
+    if (dt_expect(c, ")", "close the argument list")) return c->failed;
+    f = &c->e->functions[idx];
+    if (n < f->d.min_args || n > f->d.max_args)
+        return dt__errq(c, name, DT_ERR_TYPE, "wrong number of arguments to ", name->text, "", NULL);
+    if (!(e = dt__node(c, DT__E_CALL, name))) return c->failed;
+    e->fn = idx;
+    e->type = f->d.result;
+    e->nargs = n;
+    e->args = (dt_expr **)dt_compiler_alloc(c, sizeof(dt_expr *) * (n ? n : 1));
+    if (!e->args) return c->failed;
+    memcpy(e->args, args, sizeof(dt_expr *) * n);
+    dt_compiler_risk(c, (int)f->d.risk, name, "function");
+    *out = e;
+    return DT_OK;
+}
+
+static int dt__parse_ident(dt_compiler *c, dt_expr **out) {
+    dt_token t = dt_next(c);
+    dt_expr *e;
+    int lvl;
+    static const struct { const char *word; int kind; dt_type type; } builtins[] = {
+        {"name", DT__E_NAME, DT_TYPE_STR}, {"level", DT__E_LEVEL, DT_TYPE_I64},
+        {"ts", DT__E_TS, DT_TYPE_I64}, {"tid", DT__E_TID, DT_TYPE_U64}
+    };
+    size_t i;
+    if (dt_is(dt_peek(c), "(") && dt_peek(c)->joined) return dt__parse_call(c, &t, out);
+    if (!(e = dt__node(c, DT__E_LIT, &t))) return c->failed;
+    *out = e;
+    if (dt__str_eqc(t.text, "true") || dt__str_eqc(t.text, "false")) {
+        e->type = e->lit.type = DT_TYPE_BOOL;
+        e->lit.as.b = dt__str_eqc(t.text, "true");
+        return DT_OK;
+    }
+    if (dt__str_eqc(t.text, "null")) return DT_OK;
+    lvl = dt_level_parse(t.text.ptr, t.text.len);
+    if (lvl >= 0 && t.text.ptr[0] >= 'a') {                    /* level names are lower-case constants */
+        e->type = e->lit.type = DT_TYPE_I64;
+        e->lit.as.i64 = lvl;
+        return DT_OK;
+    }
+    for (i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+        if (dt__str_eqc(t.text, builtins[i].word)) { e->kind = builtins[i].kind; e->type = builtins[i].type; return DT_OK; }
+    e->kind = DT__E_FIELD;
+    e->name = dt_compiler_strdup(c, t.text);
+    return dt__field_type(c, &t, t.text, &e->type);
+}
+
+static int dt__parse_primary(dt_compiler *c, dt_expr **out) {
+    const dt_token *p = dt_peek(c);
+    dt_token t;
+    dt_expr *e;
+    if (c->failed) return c->failed;
+    if (++c->depth > DT_MAX_EXPR_DEPTH)
+        return dt_compile_error(c, p, DT_ERR_LIMIT, "expression nested too deeply", "split it into simpler conditions");
+    if (p->kind == DT_TOK_IDENT) { int rc = dt__parse_ident(c, out); c->depth--; return rc; }
+    if (dt_is(p, "(")) {
+        dt_next(c);
+        if (dt__parse_or(c, out) == DT_OK) dt_expect(c, ")", "close the parenthesis");
+        c->depth--;
+        return c->failed;
+    }
+    t = dt_next(c);
+    if (c->failed) return c->failed;
+    if (!(e = dt__node(c, DT__E_LIT, &t))) return c->failed;
+    switch (t.kind) {
+    case DT_TOK_INT: case DT_TOK_DURATION: case DT_TOK_SIZE:
+        if (t.is_unsigned) { e->lit.type = DT_TYPE_U64; e->lit.as.u64 = t.u; }
+        else { e->lit.type = DT_TYPE_I64; e->lit.as.i64 = t.i; }
+        break;
+    case DT_TOK_FLOAT: e->lit.type = DT_TYPE_F64; e->lit.as.f64 = t.f; break;
+    case DT_TOK_STRING:
+        e->lit.type = DT_TYPE_STR;
+        if (dt__decode_string(c, &t, &e->lit.as.str)) return c->failed;
+        break;
+    default:
+        return dt__expected(c, &t, "a value", "values are numbers, \"strings\", durations (5m), sizes (4KiB), field names, true/false/null");
+    }
+    e->type = e->lit.type;
+    *out = e;
+    c->depth--;
+    return DT_OK;
+}
+
+static int dt__parse_unary(dt_compiler *c, dt_expr **out) {
+    dt_token t = *dt_peek(c);
+    dt_expr *e;
+    if (c->failed) return c->failed;
+    if (!dt_is(&t, "-")) return dt__parse_primary(c, out);
+    dt_next(c);
+    if (++c->depth > DT_MAX_EXPR_DEPTH) return dt_compile_error(c, &t, DT_ERR_LIMIT, "expression nested too deeply", NULL);
+    if (!(e = dt__node(c, DT__E_NEG, &t)) || dt__parse_unary(c, &e->a)) return c->failed;
+    c->depth--;
+    if (e->a->type && !dt__is_num(e->a->type)) return dt__type_err(c, &t, "cannot negate a ", e->a->type, NULL, DT_TYPE_NULL, NULL);
+    e->type = e->a->type == DT_TYPE_U64 ? DT_TYPE_I64 : e->a->type;
+    *out = e;
+    return DT_OK;
+}
+
+static dt_type dt__arith_type(dt_type a, dt_type b) {
+    if (a == DT_TYPE_F64 || b == DT_TYPE_F64) return (a && b) ? DT_TYPE_F64 : DT_TYPE_NULL;
+    if (a == DT_TYPE_U64 && b == DT_TYPE_U64) return DT_TYPE_U64;
+    return (a && b) ? DT_TYPE_I64 : DT_TYPE_NULL;
+}
+
+/* Left-associative binary levels share one loop; ops lists their tokens. */
+static int dt__parse_binary(dt_compiler *c, dt_expr **out, const char *const *ops, int nops,
+                            int (*next)(dt_compiler *, dt_expr **)) {
+    dt_expr *lhs;
+    if (next(c, &lhs)) return c->failed;
+    for (;;) {
+        int i, op = -1;
+        dt_token t = *dt_peek(c);
+        dt_expr *e;
+        for (i = 0; i < nops; i++) if (dt_is(&t, ops[i])) op = i;
+        if (op < 0) break;
+        dt_next(c);
+        if (!(e = dt__node(c, DT__E_ARITH, &t))) return c->failed;
+        e->a = lhs;
+        if (next(c, &e->b)) return c->failed;
+        e->op = (nops == 2) ? op : DT__MUL + op;
+        if ((e->a->type && !dt__is_num(e->a->type)) || (e->b->type && !dt__is_num(e->b->type)))
+            return dt__type_err(c, &t, "arithmetic needs numbers, not ", e->a->type && !dt__is_num(e->a->type) ? e->a->type : e->b->type,
+                                NULL, DT_TYPE_NULL, "compare strings with ==, contains or startswith");
+        e->type = dt__arith_type(e->a->type, e->b->type);
+        if (e->op == DT__MOD && e->type == DT_TYPE_F64)
+            return dt_compile_error(c, &t, DT_ERR_TYPE, "% needs integers", "use integer fields or literals with %");
+        lhs = e;
+    }
+    *out = lhs;
+    return DT_OK;
+}
+
+static int dt__parse_mul(dt_compiler *c, dt_expr **out) {
+    static const char *const ops[] = {"*", "/", "%"};
+    return dt__parse_binary(c, out, ops, 3, dt__parse_unary);
+}
+static int dt__parse_add(dt_compiler *c, dt_expr **out) {
+    static const char *const ops[] = {"+", "-"};
+    return dt__parse_binary(c, out, ops, 2, dt__parse_mul);
+}
+
+static int dt__comparable(dt_type a, dt_type b, int ordered) {
+    if (!a || !b) return 1;
+    if (dt__is_num(a) && dt__is_num(b)) return 1;
+    if (a != b) return 0;
+    return !(ordered && a == DT_TYPE_BOOL);
+}
+
+static const char *const dt__cmp_ops[] = {"==", "!=", "<", "<=", ">", ">=", "=~", "!~"};
+
+static int dt__parse_list(dt_compiler *c, dt_expr *e) {
+    dt_expr *items[64];
+    uint32_t n = 0;
+    if (dt_expect(c, "(", "write a list in parentheses: x in (1, 2, 3)")) return c->failed;
+    do {
+        if (n == 64) return dt_compile_error(c, dt_peek(c), DT_ERR_LIMIT, "a list has at most 64 items", NULL);
+        if (dt__parse_add(c, &items[n])) return c->failed;
+        if (!dt__comparable(e->a->type, items[n]->type, 0))
+            return dt__type_err(c, &items[n]->at, "list item is ", items[n]->type, ", the value is ", e->a->type, NULL);
+        n++;
+    } while (dt_accept(c, ","));
+    if (dt_expect(c, ")", "close the list")) return c->failed;
+    e->args = (dt_expr **)dt_compiler_alloc(c, sizeof(dt_expr *) * n);
+    if (!e->args) return c->failed;
+    memcpy(e->args, items, sizeof(dt_expr *) * n);
+    e->nargs = n;
+    return DT_OK;
+}
+
+/* String tests: contains, startswith, endswith; _cs forms are case-sensitive;
+ * a leading '!' negates (KQL's !contains). */
+static int dt__string_op(dt_str w, int *op, int *cs) {
+    static const char *const names[] = {"contains", "startswith", "endswith"};
+    int i;
+    *cs = 0;
+    if (w.len > 3 && memcmp(w.ptr + w.len - 3, "_cs", 3) == 0) { *cs = 1; w.len -= 3; }
+    for (i = 0; i < 3; i++) if (dt__str_eqc(w, names[i])) { *op = i; return 1; }
+    return 0;
+}
+
+static int dt__parse_cmp(dt_compiler *c, dt_expr **out) {
+    dt_expr *lhs, *e;
+    dt_token t;
+    int i, negate = 0, sop, cs;
+    if (dt__parse_add(c, &lhs)) return c->failed;
+    t = *dt_peek(c);
+    if (dt_is(&t, "!") && dt_peek2(c)->kind == DT_TOK_IDENT && dt_peek2(c)->joined) { dt_next(c); negate = 1; t = *dt_peek(c); }
+    if (!(e = dt__node(c, DT__E_CMP, &t))) return c->failed;
+    e->a = lhs;
+    e->negate = negate;
+    e->type = DT_TYPE_BOOL;
+    if (t.kind == DT_TOK_IDENT && (dt__str_eqc(t.text, "in") || dt__str_eqc(t.text, "between"))) {
+        e->kind = dt__str_eqc(t.text, "in") ? DT__E_IN : DT__E_BETWEEN;
+        dt_next(c);
+        if (e->kind == DT__E_IN) { if (dt__parse_list(c, e)) return c->failed; *out = e; return DT_OK; }
+        if (dt_expect(c, "(", "write between (low .. high)") || dt__parse_add(c, &e->b) ||
+            dt_expect(c, "..", "write between (low .. high)")) return c->failed;
+        e->args = (dt_expr **)dt_compiler_alloc(c, sizeof(dt_expr *));
+        if (!e->args || dt__parse_add(c, &e->args[0]) || dt_expect(c, ")", NULL)) return c->failed;
+        if (!dt__comparable(lhs->type, e->b->type, 1) || !dt__comparable(lhs->type, e->args[0]->type, 1))
+            return dt__type_err(c, &t, "between needs bounds of the value's type, ", lhs->type, NULL, DT_TYPE_NULL, NULL);
+        *out = e;
+        return DT_OK;
+    }
+    if (t.kind == DT_TOK_IDENT && dt__string_op(t.text, &sop, &cs)) {
+        dt_next(c);
+        e->kind = DT__E_STR;
+        e->op = sop;
+        e->case_sensitive = cs;
+        if (dt__parse_add(c, &e->b)) return c->failed;
+        if ((lhs->type && lhs->type != DT_TYPE_STR) || (e->b->type && e->b->type != DT_TYPE_STR))
+            return dt__type_err(c, &t, "string tests need strings, not ", lhs->type && lhs->type != DT_TYPE_STR ? lhs->type : e->b->type,
+                                NULL, DT_TYPE_NULL, NULL);
+        *out = e;
+        return DT_OK;
+    }
+    if (negate) return dt__expected(c, &t, "in, contains, startswith or endswith after '!'", NULL);
+    for (i = 0; i < 8; i++) if (dt_is(&t, dt__cmp_ops[i])) break;
+    if (i == 8) { *out = lhs; return DT_OK; }
+    dt_next(c);
+    e->op = i;
+    if (dt__parse_add(c, &e->b)) return c->failed;
+    if (i >= DT__IEQ && ((lhs->type && lhs->type != DT_TYPE_STR) || (e->b->type && e->b->type != DT_TYPE_STR)))
+        return dt_compile_error(c, &t, DT_ERR_TYPE, "=~ and !~ compare strings ignoring case", NULL);
+    if (!dt__comparable(lhs->type, e->b->type, i >= DT__LT && i <= DT__GE))
+        return dt__type_err(c, &t, "cannot compare ", lhs->type, " with ", e->b->type,
+                            "compare like with like: numbers with numbers, strings with strings");
+    *out = e;
+    return DT_OK;
+}
+
+static int dt__want_bool(dt_compiler *c, const dt_expr *e) {
+    if (e->type && e->type != DT_TYPE_BOOL)
+        return dt__type_err(c, &e->at, "expected a condition, found a value of type ", e->type, NULL, DT_TYPE_NULL,
+                            "compare it, for example: x > 0, or name == \"text\"");
+    return DT_OK;
+}
+
+static int dt__parse_not(dt_compiler *c, dt_expr **out) {
+    dt_token t = *dt_peek(c);
+    dt_expr *e;
+    if (c->failed) return c->failed;
+    if (!dt_is(&t, "not") && !(dt_is(&t, "!") && !dt_is(dt_peek2(c), "="))) return dt__parse_cmp(c, out);
+    dt_next(c);
+    if (++c->depth > DT_MAX_EXPR_DEPTH) return dt_compile_error(c, &t, DT_ERR_LIMIT, "expression nested too deeply", NULL);
+    if (!(e = dt__node(c, DT__E_NOT, &t)) || dt__parse_not(c, &e->a) || dt__want_bool(c, e->a)) return c->failed;
+    c->depth--;
+    e->type = DT_TYPE_BOOL;
+    *out = e;
+    return DT_OK;
+}
+
+static int dt__parse_logic(dt_compiler *c, dt_expr **out, const char *word, const char *sym, int kind,
+                           int (*next)(dt_compiler *, dt_expr **)) {
+    dt_expr *lhs;
+    if (next(c, &lhs)) return c->failed;
+    while (dt_is(dt_peek(c), word) || dt_is(dt_peek(c), sym)) {
+        dt_token t = dt_next(c);
+        dt_expr *e = dt__node(c, kind, &t);
+        if (!e) return c->failed;
+        e->a = lhs;
+        if (next(c, &e->b) || dt__want_bool(c, e->a) || dt__want_bool(c, e->b)) return c->failed;
+        e->type = DT_TYPE_BOOL;
+        lhs = e;
+    }
+    *out = lhs;
+    return DT_OK;
+}
+static int dt__parse_and(dt_compiler *c, dt_expr **out) { return dt__parse_logic(c, out, "and", "&&", DT__E_AND, dt__parse_not); }
+static int dt__parse_or(dt_compiler *c, dt_expr **out) { return dt__parse_logic(c, out, "or", "||", DT__E_OR, dt__parse_and); }
+
+DT_API int dt_parse_expr(dt_compiler *c, dt_expr **out) {
+    *out = NULL;
+    if (c->failed) return c->failed;
+    c->depth = 0;
+    return dt__parse_or(c, out);
+}
+
+DT_API dt_type dt_expr_type(const dt_expr *e) { return e ? e->type : DT_TYPE_NULL; }
+
+/* ---- event handling context -------------------------------------------- */
+typedef struct dt__inline_call {     /* host actions run after the read section */
+    int32_t action;
+    uint32_t nargs;
+    dt_value args[DT_MAX_ACTION_ARGS];
+    const dt_event *trigger;
+    int64_t ts;
+} dt__inline_call;
+
+typedef struct dt__after {           /* shared by an event and the events it emits */
+    dt__inline_call calls[8];
+    uint32_t n;
+} dt__after;
+
+struct dt_exec {
+    dt_engine *e;
+    dt__program *p;
+    dt__slot sl;
+    dt_event ev;
+    dt_field own[DT_MAX_FIELDS];     /* the private copy made on first edit */
+    int owned, dropped, depth;
+    dt_block *block;                 /* the block being run, for budgets */
+    uint32_t steps;
+    int tripped;
+    dt__after *after;
+    size_t arena_used;
+    char arena[DT_EXEC_ARENA];
+};
+
+DT_API const dt_event *dt_exec_event(dt_exec *x) { return &x->ev; }
+DT_API dt_engine *dt_exec_engine(dt_exec *x) { return x->e; }
+DT_API int64_t dt_exec_now(dt_exec *x) { return x->ev.ts; }
+DT_API void dt_exec_drop(dt_exec *x) { x->dropped = 1; }
+DT_API int dt_exec_dropped(dt_exec *x) { return x->dropped; }
+DT_API void dt_exec_rule_error(dt_exec *x) { dt__add(x->sl, DT__S_rule_errors, 1); }
+DT_API void dt_exec_count_overflow(dt_exec *x) { dt__add(x->sl, DT__S_overflows, 1); }
+
+DT_API void *dt_exec_scratch(dt_exec *x, size_t size) {
+    void *p;
+    size = dt__align(size);
+    if (size > sizeof x->arena - x->arena_used) return NULL;
+    p = x->arena + x->arena_used;
+    x->arena_used += size;
+    return p;
+}
+
+DT_API const dt_value *dt_exec_field(dt_exec *x, dt_str name) {
+    uint32_t i;
+    for (i = 0; i < x->ev.nfields; i++)
+        if (dt__str_eq(x->ev.fields[i].name, name)) return &x->ev.fields[i].value;
+    return NULL;
+}
+
+static void dt__exec_own(dt_exec *x) {
+    if (x->owned) return;
+    if (x->ev.nfields) memcpy(x->own, x->ev.fields, sizeof(dt_field) * x->ev.nfields);
+    x->ev.fields = x->own;
+    x->owned = 1;
+}
+
+DT_API int dt_exec_set_field(dt_exec *x, dt_str name, dt_value v) {
+    uint32_t i;
+    dt__exec_own(x);
+    for (i = 0; i < x->ev.nfields; i++)
+        if (dt__str_eq(x->own[i].name, name)) { x->own[i].value = v; return DT_OK; }
+    if (x->ev.nfields >= DT_MAX_FIELDS) { dt__add(x->sl, DT__S_overflows, 1); return DT_ERR_LIMIT; }
+    x->own[x->ev.nfields].name = name;
+    x->own[x->ev.nfields].value = v;
+    x->ev.nfields++;
+    return DT_OK;
+}
+
+DT_API int dt_exec_remove_field(dt_exec *x, dt_str name) {
+    uint32_t i;
+    dt__exec_own(x);
+    for (i = 0; i < x->ev.nfields; i++)
+        if (dt__str_eq(x->own[i].name, name)) {
+            memmove(&x->own[i], &x->own[i + 1], sizeof(dt_field) * (x->ev.nfields - i - 1));
+            x->ev.nfields--;
+            return DT_OK;
+        }
+    return DT_ERR_UNKNOWN;
+}
+
+static void dt__block_trip(dt_exec *x) {
+    char msg[160];
+    dt__sb b = dt__sb_make(msg, sizeof msg);
+    x->tripped = 1;
+    if (!x->block) return;
+    DT__STORE(&x->block->enabled, 0u);
+    dt__add(x->sl, DT__S_budget_trips, 1);
+    dt__sb_puts(&b, "dt: block '");
+    dt__sb_str(&b, x->block->name);
+    dt__sb_puts(&b, "' exceeded its budget of ");
+    dt__sb_u64(&b, x->e->desc.budget_steps);
+    dt__sb_puts(&b, " steps per event and was switched off");
+    dt__log(x->e, DT_LOG_WARN, msg);
+}
+
+DT_API int dt_exec_charge(dt_exec *x, uint32_t units) {
+    if (x->tripped) return 1;
+    x->steps += units;
+    if (x->steps <= x->e->desc.budget_steps) return 0;
+    dt__block_trip(x);
+    return 1;
+}
+
+/* ---- the expression language: evaluation ------------------------------- */
+static dt_value dt__null(void) { dt_value v; v.type = DT_TYPE_NULL; v.as.u64 = 0; return v; }
+static dt_value dt__bool(int b) { dt_value v; v.type = DT_TYPE_BOOL; v.as.u64 = 0; v.as.b = b != 0; return v; }
+static dt_value dt__i64(int64_t i) { dt_value v; v.type = DT_TYPE_I64; v.as.i64 = i; return v; }
+static dt_value dt__u64(uint64_t u) { dt_value v; v.type = DT_TYPE_U64; v.as.u64 = u; return v; }
+static dt_value dt__strv(dt_str s) { dt_value v; v.type = DT_TYPE_STR; v.as.str = s; return v; }
+static dt_value dt__rule_error(dt_exec *x) { dt_exec_rule_error(x); return dt__null(); }
+
+#if !DT_NO_FLOAT
+static dt_value dt__f64(double f) { dt_value v; v.type = DT_TYPE_F64; v.as.f64 = f; return v; }
+static double dt__as_f64(dt_value v) {
+    return v.type == DT_TYPE_F64 ? v.as.f64 : v.type == DT_TYPE_U64 ? (double)v.as.u64 : (double)v.as.i64;
+}
+#endif
+
+/* Three-way numeric comparison without losing precision between i64 and
+ * u64. Returns -1, 0, 1, or 2 when unordered (NaN). */
+static int dt__num_cmp(dt_value a, dt_value b) {
+    if (a.type == DT_TYPE_F64 || b.type == DT_TYPE_F64) {
+#if DT_NO_FLOAT
+        return 2;
+#else
+        double x = dt__as_f64(a), y = dt__as_f64(b);
+        return x < y ? -1 : x > y ? 1 : x == y ? 0 : 2;
+#endif
+    }
+    if (a.type == DT_TYPE_I64 && b.type == DT_TYPE_I64) return a.as.i64 < b.as.i64 ? -1 : a.as.i64 > b.as.i64;
+    if (a.type == DT_TYPE_I64 && a.as.i64 < 0) return -1;
+    if (b.type == DT_TYPE_I64 && b.as.i64 < 0) return 1;
+    return a.as.u64 < b.as.u64 ? -1 : a.as.u64 > b.as.u64;
+}
+
+static int dt__bytes_cmp(dt_str a, dt_str b) {
+    size_t n = a.len < b.len ? a.len : b.len;
+    int r = n ? memcmp(a.ptr, b.ptr, n) : 0;
+    if (r) return r < 0 ? -1 : 1;
+    return a.len < b.len ? -1 : a.len > b.len;
+}
+
+/* Compares two values: -1/0/1, 2 unordered, 3 incomparable types. */
+static int dt__value_cmp(dt_value a, dt_value b) {
+    if (dt__is_num(a.type) && dt__is_num(b.type)) return dt__num_cmp(a, b);
+    if (a.type != b.type) return 3;
+    switch (a.type) {
+    case DT_TYPE_BOOL: return a.as.b == b.as.b ? 0 : 2;
+    case DT_TYPE_STR: case DT_TYPE_BYTES: return dt__bytes_cmp(a.as.str, b.as.str);
+    default: return 3;
+    }
+}
+
+static dt_value dt__cmp_result(int op, int r) {
+    switch (op) {
+    case DT__EQ: return dt__bool(r == 0);
+    case DT__NE: return dt__bool(r != 0);
+    case DT__LT: return dt__bool(r == -1);
+    case DT__LE: return dt__bool(r == -1 || r == 0);
+    case DT__GT: return dt__bool(r == 1);
+    default: return dt__bool(r == 1 || r == 0);
+    }
+}
+
+static dt_value dt__eval_cmp(dt_exec *x, const dt_expr *e, dt_value a, dt_value b) {
+    int r;
+    if (a.type == DT_TYPE_NULL || b.type == DT_TYPE_NULL) return dt__null();
+    if (e->op >= DT__IEQ) {
+        if (a.type != DT_TYPE_STR || b.type != DT_TYPE_STR) return dt__rule_error(x);
+        return dt__bool(dt__str_ieq(a.as.str, b.as.str) == (e->op == DT__IEQ));
+    }
+    r = dt__value_cmp(a, b);
+    if (r == 3) return dt__rule_error(x);
+    if (a.type == DT_TYPE_BOOL && e->op != DT__EQ && e->op != DT__NE) return dt__rule_error(x);
+    return dt__cmp_result(e->op, r);
+}
+
+static int dt__i64_arith(int op, int64_t a, int64_t b, int64_t *out) {
+    switch (op) {
+    case DT__ADD: if ((b > 0 && a > INT64_MAX - b) || (b < 0 && a < INT64_MIN - b)) return 0; *out = a + b; return 1;
+    case DT__SUB: if ((b < 0 && a > INT64_MAX + b) || (b > 0 && a < INT64_MIN + b)) return 0; *out = a - b; return 1;
+    case DT__MUL:
+        if (a && b) {
+            if (a == -1 && b == INT64_MIN) return 0;
+            if (b == -1 && a == INT64_MIN) return 0;
+            if ((a > 0) == (b > 0) ? (a > 0 ? a > INT64_MAX / b : a < INT64_MAX / b)
+                                   : (a > 0 ? b < INT64_MIN / a : a < INT64_MIN / b)) return 0;
+        }
+        *out = a * b;
+        return 1;
+    case DT__DIV: if (!b || (a == INT64_MIN && b == -1)) return 0; *out = a / b; return 1;
+    default: if (!b || (a == INT64_MIN && b == -1)) return 0; *out = a % b; return 1;
+    }
+}
+
+static int dt__u64_arith(int op, uint64_t a, uint64_t b, uint64_t *out) {
+    switch (op) {
+    case DT__ADD: if (a > UINT64_MAX - b) return 0; *out = a + b; return 1;
+    case DT__SUB: if (b > a) return 0; *out = a - b; return 1;
+    case DT__MUL: if (a && b > UINT64_MAX / a) return 0; *out = a * b; return 1;
+    case DT__DIV: if (!b) return 0; *out = a / b; return 1;
+    default: if (!b) return 0; *out = a % b; return 1;
+    }
+}
+
+/* Integer arithmetic is exact or an error (overflow, division by zero):
+ * counted as a rule error, result null, never undefined behaviour. */
+static dt_value dt__eval_arith(dt_exec *x, int op, dt_value a, dt_value b) {
+    if (a.type == DT_TYPE_NULL || b.type == DT_TYPE_NULL) return dt__null();
+    if (!dt__is_num(a.type) || !dt__is_num(b.type)) return dt__rule_error(x);
+    if (a.type == DT_TYPE_F64 || b.type == DT_TYPE_F64) {
+#if DT_NO_FLOAT
+        return dt__rule_error(x);
+#else
+        double p = dt__as_f64(a), q = dt__as_f64(b);
+        switch (op) {
+        case DT__ADD: return dt__f64(p + q);
+        case DT__SUB: return dt__f64(p - q);
+        case DT__MUL: return dt__f64(p * q);
+        case DT__DIV: return dt__f64(p / q);
+        default: return dt__rule_error(x);            /* % is for integers: no libm */
+        }
+#endif
+    }
+    if (a.type == DT_TYPE_U64 && a.as.u64 <= (uint64_t)INT64_MAX) { a.type = DT_TYPE_I64; }
+    if (b.type == DT_TYPE_U64 && b.as.u64 <= (uint64_t)INT64_MAX) { b.type = DT_TYPE_I64; }
+    if (a.type == DT_TYPE_I64 && b.type == DT_TYPE_I64) {
+        int64_t r;
+        return dt__i64_arith(op, a.as.i64, b.as.i64, &r) ? dt__i64(r) : dt__rule_error(x);
+    }
+    if ((a.type == DT_TYPE_I64 && a.as.i64 < 0) || (b.type == DT_TYPE_I64 && b.as.i64 < 0)) return dt__rule_error(x);
+    {
+        uint64_t r;
+        return dt__u64_arith(op, a.as.u64, b.as.u64, &r) ? dt__u64(r) : dt__rule_error(x);
+    }
+}
+
+static int dt__find_ci(dt_str h, dt_str n, int cs) {
+    size_t i, j;
+    if (n.len == 0) return 1;
+    if (n.len > h.len) return 0;
+    for (i = 0; i + n.len <= h.len; i++) {
+        for (j = 0; j < n.len; j++) {
+            char a = h.ptr[i + j], b = n.ptr[j];
+            if (cs ? a != b : dt__lower(a) != dt__lower(b)) break;
+        }
+        if (j == n.len) return 1;
+    }
+    return 0;
+}
+
+static int dt__eq_at(dt_str h, size_t off, dt_str n, int cs) {
+    return cs ? memcmp(h.ptr + off, n.ptr, n.len) == 0 : dt__str_ieq(dt_strn(h.ptr + off, n.len), n);
+}
+
+static dt_value dt__eval_str(dt_exec *x, const dt_expr *e, dt_value a, dt_value b) {
+    int r;
+    if (a.type == DT_TYPE_NULL || b.type == DT_TYPE_NULL) return dt__null();
+    if (a.type != DT_TYPE_STR || b.type != DT_TYPE_STR) return dt__rule_error(x);
+    if (dt_exec_charge(x, (uint32_t)(a.as.str.len / 64u))) return dt__null();
+    if (e->op == DT__CONTAINS) r = dt__find_ci(a.as.str, b.as.str, e->case_sensitive);
+    else if (b.as.str.len > a.as.str.len) r = 0;
+    else r = dt__eq_at(a.as.str, e->op == DT__STARTS ? 0 : a.as.str.len - b.as.str.len, b.as.str, e->case_sensitive);
+    return dt__bool(r != e->negate);
+}
+
+static dt_value dt__eval_in(dt_exec *x, const dt_expr *e, dt_value a) {
+    uint32_t i;
+    if (a.type == DT_TYPE_NULL) return dt__null();
+    for (i = 0; i < e->nargs; i++) {
+        dt_value b = dt_eval(x, e->args[i]);
+        if (dt__value_cmp(a, b) == 0) return dt__bool(!e->negate);
+    }
+    return dt__bool(e->negate);
+}
+
+static dt_value dt__eval_between(dt_exec *x, const dt_expr *e, dt_value a) {
+    dt_value lo = dt_eval(x, e->b), hi = dt_eval(x, e->args[0]);
+    int r1 = dt__value_cmp(a, lo), r2 = dt__value_cmp(a, hi);
+    if (a.type == DT_TYPE_NULL || lo.type == DT_TYPE_NULL || hi.type == DT_TYPE_NULL) return dt__null();
+    if (r1 == 3 || r2 == 3) return dt__rule_error(x);
+    return dt__bool(((r1 == 0 || r1 == 1) && (r2 == 0 || r2 == -1)) != e->negate);
+}
+
+static dt_value dt__eval_call(dt_exec *x, const dt_expr *e) {
+    dt_value args[DT_MAX_ACTION_ARGS];
+    dt__function *f = &x->e->functions[e->fn];
+    uint32_t i;
+    for (i = 0; i < e->nargs; i++) args[i] = dt_eval(x, e->args[i]);
+    return f->d.fn(x, args, e->nargs, f->d.user_data);
+}
+
+static int dt__truthy(dt_value v) { return v.type == DT_TYPE_BOOL && v.as.b; }
+
+DT_API dt_value dt_eval(dt_exec *x, const dt_expr *e) {
+    const dt_value *f;
+    if (dt_exec_charge(x, 1)) return dt__null();
+    switch (e->kind) {
+    case DT__E_LIT: return e->lit;
+    case DT__E_FIELD: f = dt_exec_field(x, e->name); return f ? *f : dt__null();
+    case DT__E_NAME: return dt__strv(x->ev.name);
+    case DT__E_LEVEL: return dt__i64(x->ev.level);
+    case DT__E_TS: return dt__i64(x->ev.ts);
+    case DT__E_TID: return dt__u64(x->ev.tid);
+    case DT__E_NOT: return dt__bool(!dt__truthy(dt_eval(x, e->a)));
+    case DT__E_AND: return dt__bool(dt__truthy(dt_eval(x, e->a)) && dt__truthy(dt_eval(x, e->b)));
+    case DT__E_OR: return dt__bool(dt__truthy(dt_eval(x, e->a)) || dt__truthy(dt_eval(x, e->b)));
+    case DT__E_NEG: return dt__eval_arith(x, DT__SUB, dt__i64(0), dt_eval(x, e->a));
+    case DT__E_CMP: return dt__eval_cmp(x, e, dt_eval(x, e->a), dt_eval(x, e->b));
+    case DT__E_ARITH: return dt__eval_arith(x, e->op, dt_eval(x, e->a), dt_eval(x, e->b));
+    case DT__E_STR: return dt__eval_str(x, e, dt_eval(x, e->a), dt_eval(x, e->b));
+    case DT__E_IN: return dt__eval_in(x, e, dt_eval(x, e->a));
+    case DT__E_BETWEEN: return dt__eval_between(x, e, dt_eval(x, e->a));
+    case DT__E_CALL: return dt__eval_call(x, e);
+    default: return dt__null();
+    }
+}
+
+DT_API int dt_eval_bool(dt_exec *x, const dt_expr *e) { return e ? dt__truthy(dt_eval(x, e)) : 1; }
+
+/* Built-in functions. */
+static dt_value dt__fn_isnull(dt_exec *x, const dt_value *a, uint32_t n, void *ud) { (void)x; (void)n; (void)ud; return dt__bool(a[0].type == DT_TYPE_NULL); }
+static dt_value dt__fn_isnotnull(dt_exec *x, const dt_value *a, uint32_t n, void *ud) { (void)x; (void)n; (void)ud; return dt__bool(a[0].type != DT_TYPE_NULL); }
+static dt_value dt__fn_strlen(dt_exec *x, const dt_value *a, uint32_t n, void *ud) {
+    (void)n; (void)ud;
+    if (a[0].type == DT_TYPE_NULL) return dt__null();
+    if (a[0].type != DT_TYPE_STR && a[0].type != DT_TYPE_BYTES) return dt__rule_error(x);
+    return dt__i64((int64_t)a[0].as.str.len);
+}
+
+DT_API int dt_register_function(dt_engine *e, const dt_function_desc *d) {
+    dt__function *f;
+    int rc = DT_OK;
+    if (!e || !d || !d->name || !d->fn || !d->name[0] || strlen(d->name) > DT_MAX_NAME || d->min_args > d->max_args ||
+        d->max_args > DT_MAX_ACTION_ARGS) return DT_ERR_INVALID;
+    if (dt__find_function(e, dt_cstr(d->name)) >= 0) return DT_ERR_EXISTS;
+    dt__lock_take(&e->lock, &e->desc.lock);
+    if (e->nfunctions >= e->desc.max_actions) rc = DT_ERR_LIMIT;
+    else {
+        f = &e->functions[e->nfunctions];
+        f->d = *d;
+        if (!f->d.risk) f->d.risk = DT_RISK_HIGH;
+        f->name = dt__strdup(e, d->name, strlen(d->name));
+        if (!f->name) rc = DT_ERR_NOMEM;
+        else { f->d.name = f->name; e->nfunctions++; }
+    }
+    dt__lock_give(&e->lock, &e->desc.lock);
+    return rc;
+}
+
+/* ---- programs: compile ------------------------------------------------- */
+static void dt__program_free(dt_engine *e, dt__program *p) {
+    uint32_t i;
+    if (!p) return;
+    for (i = 0; i < p->nblocks; i++) {
+        dt_block *b = p->blocks[i];
+        if (b->proc->destroy) b->proc->destroy(b);
+        dt__lock_fini(&b->lock, &e->desc.lock);
+    }
+    dt__arena_free(&p->arena);
+    dt__free(e, p);
+}
+
+static const dt_processor *dt__find_processor(dt_engine *e, dt_str keyword) {
+    uint32_t i;
+    const dt_processor *p = NULL;
+    dt__lock_take(&e->lock, &e->desc.lock);
+    for (i = 0; i < e->nprocessors; i++) if (dt__str_eqc(keyword, e->processors[i]->keyword)) p = e->processors[i];
+    dt__lock_give(&e->lock, &e->desc.lock);
+    return p;
+}
+
+static int dt__unknown_statement(dt_compiler *c, const dt_token *t) {
+    char hint[200];
+    dt__sb h = dt__sb_make(hint, sizeof hint);
+    uint32_t i;
+    dt__sb_puts(&h, "a program is a list of:");
+    dt__lock_take(&c->e->lock, &c->e->desc.lock);
+    for (i = 0; i < c->e->nprocessors; i++) { dt__sb_puts(&h, i ? ", " : " "); dt__sb_puts(&h, c->e->processors[i]->keyword); }
+    dt__lock_give(&c->e->lock, &c->e->desc.lock);
+    if (t->kind != DT_TOK_IDENT) return dt__expected(c, t, "a statement", hint);
+    return dt__errq(c, t, DT_ERR_SYNTAX, "unknown statement ", t->text, "", hint);
+}
+
+static int dt__compile_block(dt_compiler *c) {
+    dt_token t = *dt_peek(c);
+    const dt_processor *proc;
+    dt_block *b;
+    if (t.kind != DT_TOK_IDENT || !(proc = dt__find_processor(c->e, t.text))) return dt__unknown_statement(c, &t);
+    dt_next(c);
+    if (!DT__PUSH(c, c->blocks, c->nblocks, c->cap_blocks)) return c->failed;
+    if (!(b = (dt_block *)dt_compiler_alloc(c, sizeof *b))) return c->failed;
+    b->e = c->e;
+    b->proc = proc;
+    b->enabled = 1;
+    b->index = c->nblocks;
+    b->prog = c->p;
+    b->at = t;
+    dt__lock_init(&b->lock, &c->e->desc.lock);
+    c->blocks[c->nblocks++] = b;
+    dt_compiler_risk(c, (int)proc->risk, &t, proc->keyword);
+    dt_compiler_scope(c, NULL, 0);
+    if (proc->compile(c, b) != DT_OK && !c->failed) dt_compile_error(c, &t, DT_ERR_SYNTAX, "block failed to compile", NULL);
+    return c->failed;
+}
+
+static int dt__check_block_names(dt_compiler *c) {
+    uint32_t i, k;
+    for (i = 0; i < c->nblocks; i++) {
+        if (!c->blocks[i]->name.len) continue;
+        for (k = 0; k < i; k++)
+            if (dt__str_eq(c->blocks[i]->name, c->blocks[k]->name))
+                return dt__errq(c, &c->blocks[i]->at, DT_ERR_EXISTS, "a block named ", c->blocks[i]->name,
+                                " already exists", "give each named block its own name");
+    }
+    return DT_OK;
+}
+
+/* Route of one id: its exact and wildcard subscriptions in program order,
+ * and its export threshold. */
+static int dt__level_for(const dt__program *p, uint64_t id, dt_str name, int *exact) {
+    uint32_t i;
+    *exact = 0;
+    for (i = 0; i < p->nprefix_levels; i++) {
+        const dt__level_rule *r = &p->prefix_levels[i];
+        if (!r->pattern.prefix && r->pattern.id == id) { *exact = 1; return r->level; }
+    }
+    for (i = 0; i < p->nprefix_levels; i++)
+        if (p->prefix_levels[i].pattern.prefix && dt__starts(name, p->prefix_levels[i].pattern.text))
+            return p->prefix_levels[i].level;
+    return p->default_level;
+}
+
+static dt__route *dt__route_slot(dt__program *p, uint64_t id) {
+    uint32_t mask = p->route_cap - 1u, i = (uint32_t)(id ^ (id >> 32)) & mask;
+    while (p->routes[i].id && p->routes[i].id != id) i = (i + 1) & mask;
+    return &p->routes[i];
+}
+
+static dt__route *dt__route_find(const dt__program *p, uint64_t id) {
+    dt__route *r;
+    if (!p->route_cap) return NULL;
+    r = dt__route_slot((dt__program *)p, id);
+    return r->id ? r : NULL;
+}
+
+static int dt__route_build(dt_compiler *c, uint64_t id, dt_str name) {
+    dt__program *p = c->p;
+    dt__route *r = dt__route_slot(p, id);
+    uint32_t i, n = 0;
+    int exact;
+    if (r->id) return DT_OK;
+    r->id = id;
+    p->nroutes++;
+    r->level = dt__level_for(p, id, name, &exact);
+    for (i = 0; i < p->nsubs; i++) if (dt__pattern_matches(&p->subs[i].pattern, id, name)) n++;
+    if (!n) return DT_OK;
+    if (!(r->subs = (dt__sub **)dt_compiler_alloc(c, sizeof(dt__sub *) * n))) return c->failed;
+    for (i = 0; i < p->nsubs; i++)
+        if (dt__pattern_matches(&p->subs[i].pattern, id, name)) r->subs[r->nsubs++] = &p->subs[i];
+    return DT_OK;
+}
+
+/* Sorts level rules so the longest prefix wins (insertion sort: few rules). */
+static void dt__sort_levels(dt__level_rule *r, uint32_t n) {
+    uint32_t i, j;
+    for (i = 1; i < n; i++) {
+        dt__level_rule t = r[i];
+        for (j = i; j > 0 && r[j - 1].pattern.text.len < t.pattern.text.len; j--) r[j] = r[j - 1];
+        r[j] = t;
+    }
+}
+
+/* Builds the dispatch tables: every exact name the program mentions and
+ * every registered event get a precomputed route, so the emit path does
+ * one hash lookup; other names fall back to a scan of the wildcards. */
+static int dt__link(dt_compiler *c) {
+    dt__program *p = c->p;
+    dt_engine *e = c->e;
+    uint32_t i, want;
+    p->subs = c->subs; p->nsubs = c->nsubs;
+    p->blocks = c->blocks; p->nblocks = c->nblocks;
+    p->boosts = c->boosts; p->nboosts = c->nboosts;
+    p->recorders = c->recorders; p->nrecorders = c->nrecorders;
+    dt__sort_levels(c->levels, c->nlevels);
+    p->prefix_levels = c->levels; p->nprefix_levels = c->nlevels;
+    for (i = 0; i < p->nsubs; i++) if (p->subs[i].pattern.prefix) p->nwild++;
+    if (p->nwild && !(p->wild = (dt__sub **)dt_compiler_alloc(c, sizeof(dt__sub *) * p->nwild))) return c->failed;
+    p->nwild = 0;
+    for (i = 0; i < p->nsubs; i++) if (p->subs[i].pattern.prefix) p->wild[p->nwild++] = &p->subs[i];
+    dt__lock_take(&e->lock, &e->desc.lock);
+    want = p->nsubs + p->nprefix_levels + e->nevents;
+    dt__lock_give(&e->lock, &e->desc.lock);
+    p->route_cap = dt__pow2_at_least(want * 2u + 1u);
+    if (!(p->routes = (dt__route *)dt_compiler_alloc(c, sizeof(dt__route) * p->route_cap))) return c->failed;
+    for (i = 0; i < p->nsubs && !c->failed; i++)
+        if (!p->subs[i].pattern.prefix) dt__route_build(c, p->subs[i].pattern.id, p->subs[i].pattern.text);
+    for (i = 0; i < p->nprefix_levels && !c->failed; i++)
+        if (!p->prefix_levels[i].pattern.prefix) dt__route_build(c, p->prefix_levels[i].pattern.id, p->prefix_levels[i].pattern.text);
+    dt__lock_take(&e->lock, &e->desc.lock);
+    for (i = 0; i < e->nevents && !c->failed; i++) dt__route_build(c, e->events[i].id, e->events[i].name);
+    dt__lock_give(&e->lock, &e->desc.lock);
+    return c->failed;
+}
+
+static int dt__check_risk(dt_compiler *c) {
+    char msg[200], hint[200];
+    dt__sb m, h;
+    if (c->risk <= (int)c->e->desc.max_risk) return DT_OK;
+    m = dt__sb_make(msg, sizeof msg);
+    dt__sb_puts(&m, "program needs risk '");
+    dt__sb_puts(&m, dt_risk_name(c->risk));
+    dt__sb_puts(&m, "' (");
+    dt__sb_puts(&m, c->risk_what ? c->risk_what : "construct");
+    dt__sb_puts(&m, " '");
+    dt__sb_str(&m, c->risk_at.text);
+    dt__sb_puts(&m, "') but the host allows at most '");
+    dt__sb_puts(&m, dt_risk_name((int)c->e->desc.max_risk));
+    dt__sb_puts(&m, "'");
+    h = dt__sb_make(hint, sizeof hint);
+    dt__sb_puts(&h, "remove it, or have the host raise dt_desc.max_risk (dt CLI: --max-risk ");
+    dt__sb_puts(&h, dt_risk_name(c->risk));
+    dt__sb_puts(&h, ")");
+    return dt_compile_error(c, &c->risk_at, DT_ERR_RISK, msg, hint);
+}
+
+static dt__program *dt__compile(dt_engine *e, const char *text, size_t len, dt_error *err) {
+    dt_compiler c;
+    dt__program *p;
+    dt_error local;
+    if (!err) err = &local;
+    memset(err, 0, sizeof *err);
+    if ((!text && len) || len > e->desc.max_program_text) {
+        dt__sb m = dt__sb_make(err->message, sizeof err->message);
+        err->code = text ? DT_ERR_LIMIT : DT_ERR_INVALID;
+        dt__sb_puts(&m, text ? "program text longer than max_program_text" : "no program text");
+        return NULL;
+    }
+    p = (dt__program *)dt__alloc(e, sizeof *p);
+    if (!p) { err->code = DT_ERR_NOMEM; return NULL; }
+    memset(p, 0, sizeof *p);
+    p->arena.a = &e->alloc;
+    p->arena.limit = e->desc.max_program_bytes;
+    p->default_level = e->desc.default_level;
+    p->risk = DT_RISK_LOW;
+    memset(&c, 0, sizeof c);
+    c.e = e; c.p = p; c.src = text ? text : ""; c.len = len; c.line = 1; c.col = 1; c.err = err; c.risk = DT_RISK_LOW;
+    p->text = (char *)dt_compiler_alloc(&c, len + 1);
+    if (p->text) { if (len) memcpy(p->text, text, len); p->text_len = len; }
+    p->hash = dt__fnv1a(text ? text : "", len);
+    while (!c.failed && dt_peek(&c)->kind != DT_TOK_EOF) {
+        if (dt_accept(&c, ";")) continue;
+        dt__compile_block(&c);
+    }
+    if (!c.failed) dt__check_block_names(&c);
+    if (!c.failed) dt__link(&c);
+    if (!c.failed) dt__check_risk(&c);
+    if (c.failed) {
+        p->blocks = c.blocks; p->nblocks = c.nblocks;
+        dt__program_free(e, p);
+        return NULL;
+    }
+    p->risk = c.risk;
+    return p;
+}
+
+/* ---- programs: deploy, rollback, rip cord ------------------------------ */
+static void dt__apply_boosts(dt_engine *e, dt__program *p);
+
+static int dt__refuse_in_read_section(dt_engine *e, const char *what) {
+    if (!dt__tls_reading) return 0;
+    dt__log(e, DT_LOG_ERROR, what);
+    return 1;
+}
+
+static void dt__info_of(const dt__program *p, dt_program_info *info) {
+    memset(info, 0, sizeof *info);
+    info->version = p->version;
+    info->hash = p->hash;
+    info->risk = p->risk;
+    info->memory = p->arena.total;
+    info->blocks = p->nblocks;
+    info->recorders = p->nrecorders;
+    info->recorder_bytes = p->recorder_bytes;
+}
+
+static void dt__deploy_log(dt_engine *e, const char *what, const dt__program *p) {
+    char msg[160];
+    dt__sb b = dt__sb_make(msg, sizeof msg);
+    dt__sb_puts(&b, what);
+    if (p) {
+        dt__sb_puts(&b, " program v");
+        dt__sb_u64(&b, p->version);
+        dt__sb_puts(&b, " hash ");
+        dt__sb_hex(&b, p->hash);
+    }
+    dt__log(e, DT_LOG_INFO, msg);
+}
+
+DT_API int dt_deploy(dt_engine *e, const char *text, size_t len, dt_error *err) {
+    dt__program *p, *old;
+    if (!e) return DT_ERR_INVALID;
+    if (dt__refuse_in_read_section(e, "dt_deploy called from a sink or processor: refused (it would wait for itself)"))
+        return DT_ERR_INVALID;
+    p = dt__compile(e, text, len, err);
+    if (!p) {
+        dt__count(e, DT__S_deploy_errors, 1);
+        if (err) {
+            char msg[600];
+            dt_error_format(err, msg, sizeof msg);
+            dt__log(e, DT_LOG_ERROR, msg);
+        }
+        return err ? err->code : DT_ERR_SYNTAX;
+    }
+    dt__lock_take(&e->deploy_lock, &e->desc.lock);
+    p->version = ++e->versions;
+    old = e->program;
+    dt__publish(e, p);
+    if (old) { dt__program_free(e, e->previous); e->previous = old; }
+    dt__lock_give(&e->deploy_lock, &e->desc.lock);
+    dt__count(e, DT__S_deploys, 1);
+    dt__apply_boosts(e, p);
+    dt__sites_recompute(e);
+    dt__deploy_log(e, "deployed", p);
+    return DT_OK;
+}
+
+DT_API int dt_check(dt_engine *e, const char *text, size_t len, dt_error *err, dt_program_info *info) {
+    dt__program *p;
+    if (!e) return DT_ERR_INVALID;
+    p = dt__compile(e, text, len, err);
+    if (!p) return err ? err->code : DT_ERR_SYNTAX;
+    if (info) dt__info_of(p, info);
+    dt__program_free(e, p);
+    return DT_OK;
+}
+
+/* Swaps the running program for `next` (may be NULL) and keeps the one it
+ * replaced as previous when keep is set, else frees it. */
+static int dt__swap(dt_engine *e, int rollback) {
+    dt__program *cur, *next;
+    if (dt__refuse_in_read_section(e, "dt_rollback/dt_undeploy called from a sink or processor: refused")) return DT_ERR_INVALID;
+    dt__lock_take(&e->deploy_lock, &e->desc.lock);
+    cur = e->program;
+    next = rollback ? e->previous : NULL;
+    if ((rollback && !next) || (!rollback && !cur)) { dt__lock_give(&e->deploy_lock, &e->desc.lock); return DT_ERR_EMPTY; }
+    dt__publish(e, next);
+    if (rollback) { e->previous = NULL; dt__program_free(e, cur); }
+    else { dt__program_free(e, e->previous); e->previous = cur; }
+    dt__lock_give(&e->deploy_lock, &e->desc.lock);
+    dt__sites_recompute(e);
+    dt__deploy_log(e, rollback ? "rolled back to" : "undeployed", rollback ? next : NULL);
+    return DT_OK;
+}
+
+DT_API int dt_rollback(dt_engine *e) { return e ? dt__swap(e, 1) : DT_ERR_INVALID; }
+DT_API int dt_undeploy(dt_engine *e) { return e ? dt__swap(e, 0) : DT_ERR_INVALID; }
+
+DT_API void dt_ripcord(dt_engine *e, int on) {
+    if (!e) return;
+    DT__STORE_SC(&e->ripcord, on ? 1u : 0u);
+    if (!dt__tls_reading) dt__sites_recompute(e);
+    dt__log(e, DT_LOG_WARN, on ? "rip cord pulled: all processing off" : "rip cord released: processing resumes");
+}
+
+DT_API int dt_ripcord_pulled(dt_engine *e) { return e ? (int)DT__LOAD(&e->ripcord) : 0; }
+
+DT_API int dt_program(dt_engine *e, dt_program_info *info) {
+    dt__reader r;
+    dt__program *p;
+    int rc = DT_ERR_EMPTY;
+    if (!e || !info) return DT_ERR_INVALID;
+    p = dt__read_begin(e, &r);
+    if (p) { dt__info_of(p, info); rc = DT_OK; }
+    dt__read_end(&r);
+    return rc;
+}
+
+DT_API size_t dt_error_format(const dt_error *err, char *buf, size_t size) {
+    dt__sb b = dt__sb_make(buf, size);
+    if (!err) return 0;
+    if (err->line) {
+        dt__sb_i64(&b, err->line);
+        dt__sb_puts(&b, ":");
+        dt__sb_i64(&b, err->column);
+        dt__sb_puts(&b, ": ");
+    }
+    dt__sb_puts(&b, "error: ");
+    dt__sb_puts(&b, err->message[0] ? err->message : dt_result_str(err->code));
+    if (err->hint[0]) { dt__sb_puts(&b, " (hint: "); dt__sb_puts(&b, err->hint); dt__sb_puts(&b, ")"); }
+    return b.len;
+}
+
+/* ---- timed level changes (set_level ... for DURATION) ------------------ */
+static int dt__override_match(const dt__override *o, uint64_t id, dt_str name) {
+    dt_str pat = dt_strn(o->pattern, o->len);
+    (void)id;
+    return o->prefix ? dt__starts(name, pat) : dt__str_eq(name, pat);
+}
+
+/* The override level for a name at time now, or -1. The table is only
+ * consulted while an override is active (the count is checked first), and
+ * then under a short lock. */
+static int dt__override_level(dt_engine *e, uint64_t id, dt_str name, int64_t now) {
+    uint32_t i, n;
+    int level = -1;
+    if (!DT__LOAD_ACQ(&e->noverrides)) return -1;
+    dt__lock_take(&e->override_lock, &e->desc.lock);
+    n = e->noverrides;
+    for (i = 0; i < n; i++) {
+        const dt__override *o = &e->overrides[i];
+        if (now < o->until && dt__override_match(o, id, name)) level = o->level;
+    }
+    dt__lock_give(&e->override_lock, &e->desc.lock);
+    return level;
+}
+
+/* Adds or extends an override; returns 1 when the set of patterns changed
+ * (sites must be recomputed), 0 when an existing one was extended, -1 when
+ * the table is full. */
+static int dt__override_set(dt_engine *e, dt_str pattern, int prefix, int level, int64_t until) {
+    uint32_t i;
+    int rc = -1;
+    dt__lock_take(&e->override_lock, &e->desc.lock);
+    for (i = 0; i < e->noverrides; i++) {
+        dt__override *o = &e->overrides[i];
+        if (o->prefix == prefix && dt__str_eq(dt_strn(o->pattern, o->len), pattern)) {
+            rc = o->level != level;
+            o->level = level;
+            o->until = until;
+            break;
+        }
+    }
+    if (rc < 0 && e->noverrides < DT_MAX_OVERRIDES && pattern.len <= DT_MAX_NAME) {
+        dt__override *o = &e->overrides[e->noverrides];
+        memcpy(o->pattern, pattern.ptr, pattern.len);
+        o->len = pattern.len;
+        o->prefix = prefix;
+        o->level = level;
+        o->until = until;
+        DT__STORE_REL(&e->noverrides, e->noverrides + 1u);
+        rc = 1;
+    }
+    dt__lock_give(&e->override_lock, &e->desc.lock);
+    return rc;
+}
+
+/* Drops expired overrides; returns how many went. */
+static uint32_t dt__override_expire(dt_engine *e, int64_t now) {
+    uint32_t i, n, gone = 0;
+    if (!DT__LOAD_ACQ(&e->noverrides)) return 0;
+    dt__lock_take(&e->override_lock, &e->desc.lock);
+    n = e->noverrides;
+    for (i = 0; i < n;) {
+        if (e->overrides[i].until <= now) { e->overrides[i] = e->overrides[--n]; gone++; }
+        else i++;
+    }
+    DT__STORE_REL(&e->noverrides, n);
+    dt__lock_give(&e->override_lock, &e->desc.lock);
+    return gone;
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+static int dt__wild_matches(const dt__program *p, uint64_t id, dt_str name) {
+    uint32_t i;
+    for (i = 0; i < p->nwild; i++) if (dt__pattern_matches(&p->wild[i]->pattern, id, name)) return 1;
+    return 0;
+}
+
+static int dt__threshold(dt_engine *e, const dt__program *p, const dt__route *r, uint64_t id, dt_str name, int64_t now) {
+    int exact, o = dt__override_level(e, id, name, now);
+    if (o >= 0) return o;
+    if (r) return r->level;
+    return p ? dt__level_for(p, id, name, &exact) : e->desc.default_level;
+}
+
+/* A site's mode under the current program: processed if any block
+ * subscribes to it, exported as is if its level passes, else off. */
+static uint32_t dt__site_mode(dt_engine *e, dt_site *s) {
+    dt__reader r;
+    dt__program *p;
+    const dt__route *route = NULL;
+    uint32_t mode;
+    dt_str name = dt_strn(s->name, s->name_len);
+    if (!e || !dt__name_ok(name)) return DT_SITE_OFF;
+    p = dt__read_begin(e, &r);
+    if (DT__LOAD(&e->ripcord)) {
+        mode = s->level >= e->desc.default_level ? DT_SITE_EXPORT : DT_SITE_OFF;
+    } else {
+        if (p) route = dt__route_find(p, s->id);
+        if (p && ((route && route->nsubs) || (!route && dt__wild_matches(p, s->id, name)))) mode = DT_SITE_PROCESS;
+        else mode = s->level >= dt__threshold(e, p, route, s->id, name, e->now) ? DT_SITE_EXPORT : DT_SITE_OFF;
+        /* a timed change must be re-checked per event until it expires */
+        if (mode == DT_SITE_EXPORT && DT__LOAD(&e->noverrides)) mode = DT_SITE_PROCESS;
+    }
+    dt__read_end(&r);
+    return mode;
+}
+
+static DT__TLS dt_exec *dt__tls_exec;   /* for the emit built-in: nested emits stay depth-limited */
+
+static void dt__run_block(dt_exec *x, dt__sub *s) {
+    dt_block *b = s->block;
+    dt_exec *outer = dt__tls_exec;
+    if (!DT__LOAD(&b->enabled)) return;
+    x->block = b;
+    x->steps = 0;
+    x->tripped = 0;
+    dt__tls_exec = x;
+    b->proc->on_event(b, x, s->tag);
+    dt__tls_exec = outer;
+    x->block = NULL;
+}
+
+static void dt__export(dt_exec *x, int threshold) {
+    dt_engine *e = x->e;
+    if (x->dropped) { dt__add(x->sl, DT__S_events_dropped, 1); return; }
+    if (x->ev.level < threshold) { dt__add(x->sl, DT__S_events_filtered, 1); return; }
+    dt__add(x->sl, DT__S_events_exported, 1);
+    if (e->desc.sinks.event) e->desc.sinks.event(&x->ev, e->desc.sinks.user_data);
+}
+
+/* Runs one event through program p (inside a read section). */
+static void dt__process(dt_engine *e, dt__program *p, const dt_event *ev, dt__slot sl, int depth, dt__after *after) {
+    dt_exec x;
+    const dt__route *r;
+    uint32_t i;
+    x.e = e; x.p = p; x.sl = sl; x.ev = *ev; x.owned = 0; x.dropped = 0; x.depth = depth;
+    x.block = NULL; x.steps = 0; x.tripped = 0; x.after = after; x.arena_used = 0;
+    r = dt__route_find(p, ev->id);
+    if (r) {
+        for (i = 0; i < r->nsubs; i++) dt__run_block(&x, r->subs[i]);
+    } else {
+        for (i = 0; i < p->nwild; i++)
+            if (dt__pattern_matches(&p->wild[i]->pattern, ev->id, ev->name)) dt__run_block(&x, p->wild[i]);
+    }
+    dt__export(&x, dt__threshold(e, p, r, ev->id, ev->name, ev->ts));
+}
+
+static void dt__run_after(dt_engine *e, dt__after *after);
+
+static void dt__emit_checked(dt_engine *e, dt_event *ev, dt__slot sl) {
+    dt__reader r;
+    dt__program *p;
+    dt__after after;
+    after.n = 0;
+    if (ev->nfields > DT_MAX_FIELDS) { ev->nfields = DT_MAX_FIELDS; dt__add(sl, DT__S_fields_truncated, 1); }
+    p = dt__read_begin(e, &r);
+    if (!p || DT__LOAD(&e->ripcord)) {
+        dt_exec x;
+        int threshold = DT__LOAD(&e->ripcord) ? e->desc.default_level
+                                              : dt__threshold(e, NULL, NULL, ev->id, ev->name, ev->ts);
+        x.e = e; x.sl = sl; x.ev = *ev; x.dropped = 0;
+        dt__export(&x, threshold);
+    } else {
+        dt__process(e, p, ev, sl, 0, &after);
+    }
+    dt__read_end(&r);
+    if (after.n) dt__run_after(e, &after);
+}
+
+DT_API void dt_emit(dt_engine *e, const dt_event *in) {
+    dt_event ev;
+    dt__slot sl;
+    if (!e || !in) return;
+    sl = dt__slot_of(e);
+    dt__add(sl, DT__S_events_in, 1);
+    ev = *in;
+    if (!dt__name_ok(ev.name) || (ev.nfields && !ev.fields)) { dt__add(sl, DT__S_bad_events, 1); return; }
+    if (!ev.id) ev.id = dt_id_n(ev.name.ptr, ev.name.len);
+    if (!ev.ts) ev.ts = dt_now(e);
+    dt__emit_checked(e, &ev, sl);
+}
+
+DT_API void dt_exec_emit(dt_exec *x, const dt_event *in) {
+    dt_event ev;
+    if (x->depth + 1 >= DT_MAX_EMIT_DEPTH) { dt__add(x->sl, DT__S_emit_depth_exceeded, 1); return; }
+    ev = *in;
+    if (!dt__name_ok(ev.name) || (ev.nfields && !ev.fields)) { dt__add(x->sl, DT__S_bad_events, 1); return; }
+    if (!ev.id) ev.id = dt_id_n(ev.name.ptr, ev.name.len);
+    if (!ev.ts) ev.ts = x->ev.ts;
+    if (ev.nfields > DT_MAX_FIELDS) { ev.nfields = DT_MAX_FIELDS; dt__add(x->sl, DT__S_fields_truncated, 1); }
+    dt__add(x->sl, DT__S_events_in, 1);
+    dt__add(x->sl, DT__S_events_emitted, 1);
+    dt__process(x->e, x->p, &ev, x->sl, x->depth + 1, x->after);
+}
+
+DT_API void dt_exec_metric(dt_exec *x, const dt_metric *m) {
+    if (x->e->desc.sinks.metric) x->e->desc.sinks.metric(m, x->e->desc.sinks.user_data);
+}
+
+DT_API void dt_block_lock(dt_block *b) { dt__lock_take(&b->lock, &b->e->desc.lock); }
+DT_API void dt_block_unlock(dt_block *b) { dt__lock_give(&b->lock, &b->e->desc.lock); }
+
+/* ---- actions ----------------------------------------------------------- */
+/* Engine time for host-initiated calls: the latest tick, else the clock. */
+static int64_t dt__engine_time(dt_engine *e) {
+    int64_t t = DT__LOAD(&e->now), c = dt_now(e);
+    return c > t ? c : t;
+}
+
+/* Fixed-window rate limit, checked under the engine lock (actions are rare;
+ * the lock is never held while an action runs). Returns 1 if allowed. */
+static int dt__rate_allow(dt_engine *e, dt__action *a, int64_t now) {
+    int ok = 1;
+    if (!a->rate_count) return 1;
+    dt__lock_take(&e->lock, &e->desc.lock);
+    if (a->used == 0 || now - a->window_start >= a->rate_window || now < a->window_start) {
+        a->window_start = now;
+        a->used = 0;
+    }
+    if (a->used >= a->rate_count) ok = 0;
+    else a->used++;
+    dt__lock_give(&e->lock, &e->desc.lock);
+    return ok;
+}
+
+static void dt__audit(dt_engine *e, const dt__action *a, const dt_value *args, uint32_t n, const dt_event *trigger,
+                      int64_t ts, int deferred, int suppressed) {
+    dt_action_call call;
+    if (!e->desc.sinks.action) return;
+    call.action = a->name;
+    call.args = args;
+    call.nargs = n;
+    call.trigger = trigger;
+    call.ts = ts;
+    call.deferred = deferred;
+    call.suppressed = suppressed;
+    e->desc.sinks.action(&call, e->desc.sinks.user_data);
+}
+
+static void dt__call_action(dt_engine *e, dt__action *a, const dt_value *args, uint32_t n, const dt_event *trigger,
+                            int64_t ts, int deferred) {
+    dt_action_call call;
+    dt__count(e, DT__S_actions_fired, 1);
+    dt__audit(e, a, args, n, trigger, ts, deferred, 0);
+    call.action = a->name;
+    call.args = args;
+    call.nargs = n;
+    call.trigger = trigger;
+    call.ts = ts;
+    call.deferred = deferred;
+    call.suppressed = 0;
+    a->fn(e, &call, a->user_data);
+}
+
+/* Copies string arguments into buf so they outlive the event. */
+static uint32_t dt__copy_args(dt_value *dst, const dt_value *src, uint32_t n, char *buf, size_t cap) {
+    uint32_t i;
+    size_t used = 0;
+    if (n > DT_MAX_ACTION_ARGS) n = DT_MAX_ACTION_ARGS;
+    for (i = 0; i < n; i++) {
+        dst[i] = src[i];
+        if (src[i].type == DT_TYPE_STR || src[i].type == DT_TYPE_BYTES) {
+            size_t len = src[i].as.str.len;
+            if (len > cap - used) len = cap - used;
+            if (len) memcpy(buf + used, src[i].as.str.ptr, len);
+            dst[i].as.str = dt_strn(buf + used, len);
+            used += len;
+        }
+    }
+    return n;
+}
+
+static int dt__defer(dt_engine *e, int32_t idx, const dt_value *args, uint32_t n, int64_t ts) {
+    dt__pending *q;
+    int rc = DT_OK;
+    dt__lock_take(&e->pending_lock, &e->desc.lock);
+    if (e->npending >= e->desc.max_pending) rc = DT_ERR_LIMIT;
+    else {
+        q = &e->pending[(e->pending_head + e->npending) % e->desc.max_pending];
+        q->action = idx;
+        q->ts = ts;
+        q->nargs = dt__copy_args(q->args, args, n, q->bytes, sizeof q->bytes);
+        e->npending++;
+    }
+    dt__lock_give(&e->pending_lock, &e->desc.lock);
+    if (rc != DT_OK) dt__count(e, DT__S_actions_overflow, 1);
+    return rc;
+}
+
+/* Fires an action: rate limit, then built-ins run now (they only touch
+ * engine state), host actions run after the event's read section (inline)
+ * or from dt_poll (deferred). */
+static int dt__fire(dt_engine *e, dt_exec *x, int32_t idx, const dt_value *args, uint32_t n, const dt_event *trigger,
+                    int64_t ts) {
+    dt__action *a;
+    if (idx < 0 || (uint32_t)idx >= e->nactions) return DT_ERR_UNKNOWN;
+    a = &e->actions[idx];
+    if (n < a->min_args || n > a->max_args) { dt__count(e, DT__S_rule_errors, 1); return DT_ERR_INVALID; }
+    if (!dt__rate_allow(e, a, ts)) {
+        dt__count(e, DT__S_actions_suppressed, 1);
+        dt__audit(e, a, args, n, trigger, ts, a->deferred, 1);
+        return DT_ERR_LIMIT;
+    }
+    if (a->deferred) return dt__defer(e, idx, args, n, ts);
+    if (a->builtin || !x) { dt__call_action(e, a, args, n, trigger, ts, 0); return DT_OK; }
+    if (x->after->n >= sizeof x->after->calls / sizeof x->after->calls[0]) return dt__defer(e, idx, args, n, ts);
+    {
+        dt__inline_call *ic = &x->after->calls[x->after->n];
+        char *buf = (char *)dt_exec_scratch(x, DT_PENDING_ARG_BYTES);
+        if (!buf) return dt__defer(e, idx, args, n, ts);
+        ic->action = idx;
+        ic->trigger = NULL;                  /* the event is gone by then */
+        ic->ts = ts;
+        ic->nargs = dt__copy_args(ic->args, args, n, buf, DT_PENDING_ARG_BYTES);
+        x->after->n++;
+    }
+    return DT_OK;
+}
+
+static void dt__run_after(dt_engine *e, dt__after *after) {
+    uint32_t i;
+    for (i = 0; i < after->n; i++) {
+        dt__inline_call *c = &after->calls[i];
+        dt__call_action(e, &e->actions[c->action], c->args, c->nargs, NULL, c->ts, 0);
+    }
+}
+
+DT_API int dt_exec_action(dt_exec *x, dt_action_ref a, const dt_value *args, uint32_t nargs) {
+    return dt__fire(x->e, x, a.index, args, nargs, &x->ev, x->ev.ts);
+}
+
+static int dt__find_action(dt_engine *e, const char *name) {
+    uint32_t i;
+    int found = -1;
+    dt__lock_take(&e->lock, &e->desc.lock);
+    for (i = 0; i < e->nactions; i++) if (strcmp(e->actions[i].name, name) == 0) found = (int)i;
+    dt__lock_give(&e->lock, &e->desc.lock);
+    return found;
+}
+
+static int dt__action_add(dt_engine *e, const dt_action_desc *d, int builtin) {
+    dt__action *a;
+    int rc = DT_OK;
+    if (!e || !d || !d->name || !d->name[0] || !d->fn || strlen(d->name) > DT_MAX_NAME || d->min_args > d->max_args ||
+        d->max_args > DT_MAX_ACTION_ARGS || (d->rate_count && d->rate_window_ns <= 0)) return DT_ERR_INVALID;
+    if (dt__find_action(e, d->name) >= 0) return DT_ERR_EXISTS;
+    dt__lock_take(&e->lock, &e->desc.lock);
+    if (e->nactions >= e->desc.max_actions) rc = DT_ERR_LIMIT;
+    else {
+        a = &e->actions[e->nactions];
+        memset(a, 0, sizeof *a);
+        a->name = dt__strdup(e, d->name, strlen(d->name));
+        a->fn = d->fn;
+        a->user_data = d->user_data;
+        a->risk = d->risk ? (int)d->risk : DT_RISK_HIGH;
+        a->deferred = d->deferred;
+        a->builtin = builtin;
+        a->rate_count = d->rate_count;
+        a->rate_window = d->rate_window_ns;
+        a->min_args = d->min_args;
+        a->max_args = d->max_args;
+        if (!a->name) rc = DT_ERR_NOMEM;
+        else e->nactions++;
+    }
+    dt__lock_give(&e->lock, &e->desc.lock);
+    return rc;
+}
+
+DT_API int dt_action_register(dt_engine *e, const dt_action_desc *d) { return dt__action_add(e, d, 0); }
+
+DT_API int dt_action_invoke(dt_engine *e, const char *name, const dt_value *args, uint32_t nargs) {
+    int idx, rc;
+    dt__reader r;
+    if (!e || !name || (nargs && !args)) return DT_ERR_INVALID;
+    idx = dt__find_action(e, name);
+    if (idx < 0) return DT_ERR_UNKNOWN;
+    if (!e->actions[idx].builtin) return dt__fire(e, NULL, idx, args, nargs, NULL, dt__engine_time(e));
+    (void)dt__read_begin(e, &r);             /* built-ins touch the running program */
+    rc = dt__fire(e, NULL, idx, args, nargs, NULL, dt__engine_time(e));
+    dt__read_end(&r);
+    return rc;
+}
+
+DT_API int dt_poll(dt_engine *e) {
+    int ran = 0;
+    if (!e) return 0;
+    for (;;) {
+        dt__pending item;
+        int have = 0;
+        dt__lock_take(&e->pending_lock, &e->desc.lock);
+        if (e->npending) {
+            uint32_t i;
+            item = e->pending[e->pending_head];
+            /* the copied strings point into the queue slot: re-point them */
+            for (i = 0; i < item.nargs; i++)
+                if (item.args[i].type == DT_TYPE_STR || item.args[i].type == DT_TYPE_BYTES)
+                    item.args[i].as.str.ptr = item.bytes + (item.args[i].as.str.ptr - e->pending[e->pending_head].bytes);
+            e->pending_head = (e->pending_head + 1) % e->desc.max_pending;
+            e->npending--;
+            have = 1;
+        }
+        dt__lock_give(&e->pending_lock, &e->desc.lock);
+        if (!have) break;
+        dt__call_action(e, &e->actions[item.action], item.args, item.nargs, NULL, item.ts, 1);
+        ran++;
+    }
+    return ran;
+}
+
+/* ---- flight recorders: rings and the record format ---------------------
+ * A record is stored in the ring already encoded in the dump format, so a
+ * flush is a copy. All integers little-endian (docs/dump-format.md):
+ *   u32 len (whole record), u64 id, i64 ts, u64 tid, u8 level, u8 nfields,
+ *   u16 name_len, name, then per field: u8 type, u8 name_len, name, value
+ *   (null: none; bool: u8; i64/u64/f64: 8 bytes; str/bytes: u32 len, bytes). */
+#ifndef DT_MAX_KEY
+#define DT_MAX_KEY 64                /* bytes of a recorder key */
+#endif
+#define DT__DUMP_MAGIC "DTR1"
+#define DT__DUMP_VERSION 1u
+#define DT__REC_FIXED 32u            /* len, id, ts, tid, level, nfields, name_len */
+
+typedef struct dt__ring {
+    uint8_t *buf;
+    uint32_t head, tail, used, count;
+    uint64_t overwritten;
+    uint64_t last_write;             /* recency, for evicting the oldest key */
+    size_t key_len;
+    char key[DT_MAX_KEY];
+    int in_use;
+} dt__ring;
+
+typedef struct dt__record_rule {
+    dt_expr *where;
+} dt__record_rule;
+
+typedef struct dt__trigger {
+    int discard;
+    dt_expr *where;
+    dt_token at;
+} dt__trigger;
+
+struct dt__recorder {
+    dt_block *block;
+    uint32_t cap;                    /* bytes per ring */
+    int keyed, key_tid;
+    dt_str key_field;
+    uint32_t max_keys, nrings;
+    dt__ring *rings;
+    uint32_t *index;                 /* key hash -> ring+1 */
+    uint32_t index_cap;
+    uint64_t clock;
+    uint8_t *flush_buf;
+    dt__lock flush_lock;
+    dt__record_rule *rules;
+    uint32_t nrules, cap_rules;
+    dt__trigger *triggers;
+    uint32_t ntriggers, cap_triggers;
+};
+
+static void dt__put_le(uint8_t *p, uint64_t v, int n) {
+    int i;
+    for (i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static uint64_t dt__get_le(const uint8_t *p, int n) {
+    uint64_t v = 0;
+    int i;
+    for (i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static size_t dt__value_size(const dt_value *v) {
+    switch (v->type) {
+    case DT_TYPE_NULL: return 0;
+    case DT_TYPE_BOOL: return 1;
+    case DT_TYPE_STR: case DT_TYPE_BYTES: return 4 + v->as.str.len;
+    default: return 8;
+    }
+}
+
+static uint32_t dt__record_fields(const dt_event *ev) { return ev->nfields > 255 ? 255u : ev->nfields; }
+static size_t dt__field_name_len(const dt_field *f) { return f->name.len > 255 ? 255 : f->name.len; }
+
+static size_t dt__record_size(const dt_event *ev) {
+    size_t n = DT__REC_FIXED + ev->name.len;
+    uint32_t i;
+    for (i = 0; i < dt__record_fields(ev); i++) {
+        n += 2 + dt__field_name_len(&ev->fields[i]) + dt__value_size(&ev->fields[i].value);
+        if (n > UINT32_MAX) return SIZE_MAX;
+    }
+    return n;
+}
+
+static void dt__ring_write(dt__ring *r, uint32_t cap, const void *src, size_t n) {
+    const uint8_t *s = (const uint8_t *)src;
+    size_t first = cap - r->head < n ? cap - r->head : n;
+    memcpy(r->buf + r->head, s, first);
+    if (n > first) memcpy(r->buf, s + first, n - first);
+    r->head = (uint32_t)((r->head + n) % cap);
+}
+
+static void dt__ring_evict(dt__ring *r, uint32_t cap) {
+    uint8_t len[4];
+    uint32_t i, n;
+    for (i = 0; i < 4; i++) len[i] = r->buf[(r->tail + i) % cap];
+    n = (uint32_t)dt__get_le(len, 4);
+    r->tail = (r->tail + n) % cap;
+    r->used -= n;
+    r->count--;
+    r->overwritten++;
+}
+
+static void dt__ring_put_value(dt__ring *r, uint32_t cap, const dt_value *v) {
+    uint8_t b[8];
+    switch (v->type) {
+    case DT_TYPE_NULL: return;
+    case DT_TYPE_BOOL: b[0] = (uint8_t)(v->as.b != 0); dt__ring_write(r, cap, b, 1); return;
+    case DT_TYPE_STR: case DT_TYPE_BYTES:
+        dt__put_le(b, v->as.str.len, 4);
+        dt__ring_write(r, cap, b, 4);
+        if (v->as.str.len) dt__ring_write(r, cap, v->as.str.ptr, v->as.str.len);
+        return;
+    case DT_TYPE_F64: {
+        uint64_t bits;
+        memcpy(&bits, &v->as.f64, 8);
+        dt__put_le(b, bits, 8);
+        dt__ring_write(r, cap, b, 8);
+        return;
+    }
+    default: dt__put_le(b, v->as.u64, 8); dt__ring_write(r, cap, b, 8); return;
+    }
+}
+
+/* Appends one record, evicting the oldest ones to make room. Returns 0 if
+ * the record can never fit. Caller holds the recorder lock. */
+static int dt__ring_append(dt__ring *r, uint32_t cap, const dt_event *ev, uint64_t *evicted) {
+    uint8_t hdr[DT__REC_FIXED];
+    size_t size = dt__record_size(ev);
+    uint32_t i;
+    uint64_t before = r->overwritten;
+    if (size > cap) return 0;
+    while (cap - r->used < size) dt__ring_evict(r, cap);
+    *evicted += r->overwritten - before;
+    dt__put_le(hdr, size, 4);
+    dt__put_le(hdr + 4, ev->id, 8);
+    dt__put_le(hdr + 12, (uint64_t)ev->ts, 8);
+    dt__put_le(hdr + 20, ev->tid, 8);
+    hdr[28] = (uint8_t)(ev->level < 0 ? 0 : ev->level > 255 ? 255 : ev->level);
+    hdr[29] = (uint8_t)dt__record_fields(ev);
+    dt__put_le(hdr + 30, ev->name.len, 2);
+    dt__ring_write(r, cap, hdr, sizeof hdr);
+    dt__ring_write(r, cap, ev->name.ptr, ev->name.len);
+    for (i = 0; i < dt__record_fields(ev); i++) {
+        const dt_field *f = &ev->fields[i];
+        uint8_t fh[2];
+        fh[0] = (uint8_t)f->value.type;
+        fh[1] = (uint8_t)dt__field_name_len(f);
+        dt__ring_write(r, cap, fh, 2);
+        dt__ring_write(r, cap, f->name.ptr, fh[1]);
+        dt__ring_put_value(r, cap, &f->value);
+    }
+    r->used += (uint32_t)size;
+    r->count++;
+    return 1;
+}
+
+/* The ring's bytes oldest first, as one or two segments. */
+static uint32_t dt__ring_segments(const dt__ring *r, uint32_t cap, dt_chunk *seg) {
+    if (!r->used) return 0;
+    if (r->tail + r->used <= cap) {
+        seg[0].ptr = r->buf + r->tail;
+        seg[0].len = r->used;
+        return 1;
+    }
+    seg[0].ptr = r->buf + r->tail;
+    seg[0].len = cap - r->tail;
+    seg[1].ptr = r->buf;
+    seg[1].len = r->used - seg[0].len;
+    return 2;
+}
+
+static void dt__ring_reset(dt__ring *r) { r->head = r->tail = r->used = r->count = 0; r->overwritten = 0; }
+
+/* ---- flight recorders: dumps ------------------------------------------- */
+static size_t dt__dump_header(uint8_t *h, dt_str recorder, dt_str key, int64_t ts, uint32_t records,
+                              uint64_t overwritten, uint32_t flags) {
+    size_t n = 0;
+    memcpy(h, DT__DUMP_MAGIC, 4); n += 4;
+    dt__put_le(h + n, DT__DUMP_VERSION, 2); n += 2;
+    dt__put_le(h + n, flags, 2); n += 2;
+    dt__put_le(h + n, (uint64_t)ts, 8); n += 8;
+    dt__put_le(h + n, records, 4); n += 4;
+    dt__put_le(h + n, overwritten, 8); n += 8;
+    dt__put_le(h + n, recorder.len, 2); n += 2;
+    memcpy(h + n, recorder.ptr, recorder.len); n += recorder.len;
+    dt__put_le(h + n, key.len, 2); n += 2;
+    if (key.len) memcpy(h + n, key.ptr, key.len);
+    return n + key.len;
+}
+
+static void dt__dump_send(dt_engine *e, dt__recorder *rec, const dt__ring *r, const dt_chunk *segs, uint32_t nsegs,
+                          uint32_t flags, int64_t ts) {
+    uint8_t hdr[40 + DT_MAX_NAME + DT_MAX_KEY];
+    dt_chunk chunks[3];
+    dt_dump d;
+    uint32_t i;
+    dt_str key = dt_strn(r->key, rec->keyed ? r->key_len : 0);
+    chunks[0].ptr = hdr;
+    chunks[0].len = dt__dump_header(hdr, rec->block->name, key, ts, r->count, r->overwritten, flags);
+    for (i = 0; i < nsegs; i++) chunks[i + 1] = segs[i];
+    d.recorder = rec->block->name;
+    d.key = key;
+    d.records = r->count;
+    d.overwritten = r->overwritten;
+    d.ts = ts;
+    d.nchunks = nsegs + 1;
+    d.chunks = chunks;
+    dt__count(e, DT__S_recorder_dumps, 1);
+    if (e->desc.sinks.dump) e->desc.sinks.dump(&d, e->desc.sinks.user_data);
+}
+
+/* Flushes one ring: copy out under the recorder lock (emitters keep
+ * appending meanwhile), then hand the copy to the sink with no lock that an
+ * emitter could wait on. Flushes of one recorder are serialised. */
+static void dt__ring_flush(dt_engine *e, dt__recorder *rec, dt__ring *r, int64_t ts) {
+    dt__ring snap;
+    dt_chunk seg[2], whole;
+    uint32_t n, i;
+    size_t off = 0;
+    dt__lock_take(&rec->flush_lock, &e->desc.lock);
+    dt__lock_take(&rec->block->lock, &e->desc.lock);
+    snap = *r;
+    n = dt__ring_segments(r, rec->cap, seg);
+    for (i = 0; i < n; i++) { memcpy(rec->flush_buf + off, seg[i].ptr, seg[i].len); off += seg[i].len; }
+    dt__ring_reset(r);
+    dt__lock_give(&rec->block->lock, &e->desc.lock);
+    if (snap.count) {
+        whole.ptr = rec->flush_buf;
+        whole.len = off;
+        dt__dump_send(e, rec, &snap, &whole, 1, 0, ts);
+    }
+    dt__lock_give(&rec->flush_lock, &e->desc.lock);
+}
+
+static void dt__ring_discard(dt_engine *e, dt__recorder *rec, dt__ring *r) {
+    dt__lock_take(&rec->block->lock, &e->desc.lock);
+    dt__ring_reset(r);
+    dt__lock_give(&rec->block->lock, &e->desc.lock);
+}
+
+/* ---- flight recorders: keys -------------------------------------------- */
+static uint32_t dt__key_hash(dt_str k) { uint64_t h = dt__fnv1a(k.ptr, k.len); return (uint32_t)(h ^ (h >> 32)); }
+
+static dt__ring *dt__key_find(dt__recorder *rec, dt_str k, uint32_t *slot) {
+    uint32_t mask = rec->index_cap - 1u, i = dt__key_hash(k) & mask, v;
+    while ((v = rec->index[i]) != 0) {
+        dt__ring *r = &rec->rings[v - 1];
+        if (dt__str_eq(dt_strn(r->key, r->key_len), k)) { *slot = i; return r; }
+        i = (i + 1) & mask;
+    }
+    *slot = i;
+    return NULL;
+}
+
+/* Linear-probing delete: re-seat the rest of the cluster. */
+static void dt__key_remove(dt__recorder *rec, uint32_t slot) {
+    uint32_t mask = rec->index_cap - 1u, i = (slot + 1) & mask, v;
+    rec->index[slot] = 0;
+    while ((v = rec->index[i]) != 0) {
+        uint32_t s;
+        dt__ring *r = &rec->rings[v - 1];
+        rec->index[i] = 0;
+        (void)dt__key_find(rec, dt_strn(r->key, r->key_len), &s);
+        rec->index[s] = v;
+        i = (i + 1) & mask;
+    }
+}
+
+static void dt__key_drop(dt__recorder *rec, dt__ring *r) {
+    uint32_t slot;
+    if (dt__key_find(rec, dt_strn(r->key, r->key_len), &slot)) dt__key_remove(rec, slot);
+    r->in_use = 0;
+    dt__ring_reset(r);
+}
+
+/* The ring for key k, creating it; when all keys are taken the least
+ * recently written ring is evicted (its records counted as overwritten). */
+static dt__ring *dt__key_ring(dt_exec *x, dt__recorder *rec, dt_str k) {
+    uint32_t slot, i, pick = 0;
+    dt__ring *r = dt__key_find(rec, k, &slot);
+    if (r) return r;
+    for (i = 0; i < rec->max_keys; i++) if (!rec->rings[i].in_use) break;
+    if (i == rec->max_keys) {
+        for (i = 1; i < rec->max_keys; i++) if (rec->rings[i].last_write < rec->rings[pick].last_write) pick = i;
+        dt__add(x->sl, DT__S_overflows, 1);
+        dt__add(x->sl, DT__S_recorder_overwritten, rec->rings[pick].count);
+        dt__key_drop(rec, &rec->rings[pick]);
+        i = pick;
+        (void)dt__key_find(rec, k, &slot);
+    }
+    r = &rec->rings[i];
+    r->in_use = 1;
+    r->key_len = k.len;
+    memcpy(r->key, k.ptr, k.len);
+    rec->index[slot] = i + 1;
+    return r;
+}
+
+/* A key's bytes: strings as they are, numbers in decimal. */
+static int dt__key_of(dt_exec *x, const dt__recorder *rec, const dt_event *ev, char *buf, dt_str *out) {
+    dt_value v;
+    const dt_value *f;
+    dt__sb b = dt__sb_make(buf, DT_MAX_KEY + 1);
+    if (rec->key_tid) { v = dt__u64(ev->tid); }
+    else {
+        f = dt_exec_field(x, rec->key_field);
+        if (!f || f->type == DT_TYPE_NULL) return 0;
+        v = *f;
+    }
+    switch (v.type) {
+    case DT_TYPE_STR: case DT_TYPE_BYTES: dt__sb_putn(&b, v.as.str.ptr, v.as.str.len); break;
+    case DT_TYPE_I64: dt__sb_i64(&b, v.as.i64); break;
+    case DT_TYPE_U64: dt__sb_u64(&b, v.as.u64); break;
+    case DT_TYPE_BOOL: dt__sb_puts(&b, v.as.b ? "true" : "false"); break;
+    default: return 0;                                       /* f64 keys are not stable */
+    }
+    *out = dt_strn(buf, b.len);
+    return 1;
+}
+
+/* ---- flight recorders: the `recorder` block ---------------------------- */
+enum { DT__TAG_RECORD = 0, DT__TAG_TRIGGER = 1 };
+#define DT__TAG(kind, i) ((int)((uint32_t)(i) << 1 | (uint32_t)(kind)))
+
+static void dt__recorder_append(dt_exec *x, dt__recorder *rec) {
+    char kb[DT_MAX_KEY + 1];
+    dt_str key = dt_strn("", 0);
+    dt__ring *r;
+    uint64_t evicted = 0;
+    int ok;
+    if (rec->keyed && !dt__key_of(x, rec, &x->ev, kb, &key)) return;   /* no key: not recorded */
+    dt_block_lock(rec->block);
+    r = rec->keyed ? dt__key_ring(x, rec, key) : &rec->rings[0];
+    r->last_write = ++rec->clock;
+    ok = dt__ring_append(r, rec->cap, &x->ev, &evicted);
+    dt_block_unlock(rec->block);
+    if (!ok) { dt__add(x->sl, DT__S_recorder_too_big, 1); return; }
+    dt__add(x->sl, DT__S_recorder_records, 1);
+    if (evicted) dt__add(x->sl, DT__S_recorder_overwritten, evicted);
+}
+
+/* Flush or discard, for one key, or every ring when key is NULL. */
+static void dt__recorder_act(dt_engine *e, dt__recorder *rec, const dt_str *key, int discard, int64_t ts) {
+    uint32_t i;
+    for (i = 0; i < rec->nrings; i++) {
+        dt__ring *r = &rec->rings[i];
+        if (rec->keyed) {
+            int match;
+            dt_block_lock(rec->block);
+            match = r->in_use && (!key || dt__str_eq(dt_strn(r->key, r->key_len), *key));
+            if (match && discard) dt__key_drop(rec, r);
+            dt_block_unlock(rec->block);
+            if (!match || discard) continue;
+        }
+        if (discard) dt__ring_discard(e, rec, r);
+        else dt__ring_flush(e, rec, r, ts);
+    }
+}
+
+static void dt__recorder_on_event(dt_block *b, dt_exec *x, int tag) {
+    dt__recorder *rec = (dt__recorder *)b->state;
+    uint32_t i = (uint32_t)tag >> 1;
+    if ((tag & 1) == DT__TAG_RECORD) {
+        if (dt_eval_bool(x, rec->rules[i].where)) dt__recorder_append(x, rec);
+        return;
+    }
+    if (dt_eval_bool(x, rec->triggers[i].where)) {
+        static const char *const names[] = {"flush", "discard"};
+        dt_value args[2];
+        char kb[DT_MAX_KEY + 1];
+        dt_str key;
+        uint32_t n = 1;
+        args[0] = dt__strv(b->name);
+        if (rec->keyed && dt__key_of(x, rec, &x->ev, kb, &key)) { args[1] = dt__strv(key); n = 2; }
+        dt__fire(x->e, x, dt__find_action(x->e, names[rec->triggers[i].discard]), args, n, &x->ev, x->ev.ts);
+    }
+}
+
+static int dt__recorder_rule(dt_compiler *c, dt_block *b, dt__recorder *rec, int trigger) {
+    dt_pattern pats[16];
+    uint32_t n = 0, i;
+    dt_expr *where = NULL;
+    int discard = 0;
+    dt_token at = *dt_peek(c);
+    if (trigger) {
+        discard = dt_is(&at, "discard");
+        dt_next(c);
+        if (dt_expect(c, "when", "write: flush when EventName [where condition]")) return c->failed;
+    } else dt_next(c);
+    do {
+        if (n == 16) return dt_compile_error(c, dt_peek(c), DT_ERR_LIMIT, "at most 16 patterns per line", NULL);
+        if (dt_expect_pattern(c, &pats[n++])) return c->failed;
+    } while (dt_accept(c, ","));
+    dt_compiler_scope(c, pats, n);
+    if (dt_accept(c, "where") && dt_parse_expr(c, &where)) return c->failed;
+    if (where && dt__want_bool(c, where)) return c->failed;
+    if (!trigger) {
+        if (!DT__PUSH(c, rec->rules, rec->nrules, rec->cap_rules)) return c->failed;
+        rec->rules[rec->nrules].where = where;
+        for (i = 0; i < n; i++) dt_subscribe(c, b, &pats[i], DT__TAG(DT__TAG_RECORD, rec->nrules));
+        rec->nrules++;
+    } else {
+        dt_action_ref ref;
+        dt_token name = at;
+        if (!DT__PUSH(c, rec->triggers, rec->ntriggers, rec->cap_triggers)) return c->failed;
+        name.text = dt_cstr(discard ? "discard" : "flush");
+        if (dt_compiler_action(c, &name, &ref)) return c->failed;
+        rec->triggers[rec->ntriggers].discard = discard;
+        rec->triggers[rec->ntriggers].where = where;
+        rec->triggers[rec->ntriggers].at = at;
+        for (i = 0; i < n; i++) dt_subscribe(c, b, &pats[i], DT__TAG(DT__TAG_TRIGGER, rec->ntriggers));
+        rec->ntriggers++;
+    }
+    return c->failed;
+}
+
+static int dt__recorder_settings(dt_compiler *c, dt__recorder *rec) {
+    const dt_token *t = dt_peek(c);
+    if (dt_accept(c, "capacity")) {
+        uint64_t bytes;
+        if (dt_expect_size(c, &bytes)) return c->failed;
+        if (bytes < 64 || bytes > ((uint64_t)64 << 20))
+            return dt_compile_error(c, t, DT_ERR_LIMIT, "recorder capacity out of range", "use 64 bytes to 64MiB");
+        rec->cap = (uint32_t)bytes;
+    } else if (dt_accept(c, "by")) {
+        dt_str f;
+        if (dt_expect_ident(c, &f, "a key field name (or tid)")) return c->failed;
+        rec->keyed = 1;
+        rec->key_tid = dt__str_eqc(f, "tid");
+        rec->key_field = dt_compiler_strdup(c, f);
+    } else if (dt_accept(c, "keys")) {
+        int64_t k;
+        if (dt_expect_int(c, 1, 4096, &k, "the number of keys")) return c->failed;
+        rec->max_keys = (uint32_t)k;
+    } else {
+        return dt__expected(c, t, "record, flush, discard, capacity, by or keys", "close the recorder with '}'");
+    }
+    return DT_OK;
+}
+
+static int dt__recorder_alloc(dt_compiler *c, dt__recorder *rec) {
+    uint32_t i;
+    size_t ring_bytes;
+    rec->nrings = rec->keyed ? rec->max_keys : 1u;
+    ring_bytes = (size_t)rec->nrings * rec->cap;
+    if (ring_bytes / rec->nrings != rec->cap) return dt_compile_error(c, &rec->block->at, DT_ERR_LIMIT, "recorder too large", NULL);
+    rec->rings = (dt__ring *)dt_compiler_alloc(c, sizeof(dt__ring) * rec->nrings);
+    rec->flush_buf = (uint8_t *)dt_compiler_alloc(c, rec->cap);
+    if (!rec->rings || !rec->flush_buf) return c->failed;
+    for (i = 0; i < rec->nrings; i++)
+        if (!(rec->rings[i].buf = (uint8_t *)dt_compiler_alloc(c, rec->cap))) return c->failed;
+    if (rec->keyed) {
+        rec->index_cap = dt__pow2_at_least(rec->max_keys * 2u);
+        if (!(rec->index = (uint32_t *)dt_compiler_alloc(c, sizeof(uint32_t) * rec->index_cap))) return c->failed;
+    }
+    if (!rec->keyed) rec->rings[0].in_use = 1;
+    c->p->recorder_bytes += ring_bytes + rec->cap;
+    return DT_OK;
+}
+
+/* recorder NAME { record P[, P...] [where E] | flush when P [where E] |
+ *                 discard when P [where E] | capacity SIZE | by FIELD | keys N } */
+static int dt__recorder_compile(dt_compiler *c, dt_block *b) {
+    dt__recorder *rec = (dt__recorder *)dt_compiler_alloc(c, sizeof *rec);
+    dt_str name;
+    if (!rec || dt_expect_ident(c, &name, "a recorder name")) return c->failed;
+    rec->block = b;
+    rec->cap = 4096;
+    rec->max_keys = 64;
+    b->name = dt_compiler_strdup(c, name);
+    b->state = rec;
+    dt__lock_init(&rec->flush_lock, &c->e->desc.lock);
+    if (dt_expect(c, "{", "a recorder's settings go in braces: recorder crash { record * }")) return c->failed;
+    while (!c->failed && !dt_accept(c, "}")) {
+        const dt_token *t = dt_peek(c);
+        if (t->kind == DT_TOK_EOF) return dt_expect(c, "}", "close the recorder block");
+        if (dt_accept(c, ";")) continue;
+        if (dt_is(t, "record")) dt__recorder_rule(c, b, rec, 0);
+        else if (dt_is(t, "flush") || dt_is(t, "discard")) dt__recorder_rule(c, b, rec, 1);
+        else dt__recorder_settings(c, rec);
+    }
+    if (c->failed) return c->failed;
+    if (!rec->nrules)
+        return dt_compile_error(c, &b->at, DT_ERR_SYNTAX, "a recorder needs at least one record line",
+                                "add: record EventName (or record * where level >= debug)");
+    if (!DT__PUSH(c, c->recorders, c->nrecorders, c->cap_recorders)) return c->failed;
+    c->recorders[c->nrecorders++] = rec;
+    return dt__recorder_alloc(c, rec);
+}
+
+static void dt__recorder_destroy(dt_block *b) {
+    dt__recorder *rec = (dt__recorder *)b->state;
+    if (rec) dt__lock_fini(&rec->flush_lock, &b->e->desc.lock);
+}
+
+static const dt_processor dt__recorder_processor = {
+    "recorder", DT_RISK_LOW, dt__recorder_compile, dt__recorder_on_event, NULL, NULL, dt__recorder_destroy, NULL
+};
+
+static dt__recorder *dt__recorder_find(dt__program *p, dt_str name) {
+    uint32_t i;
+    for (i = 0; p && i < p->nrecorders; i++) if (dt__str_eq(p->recorders[i]->block->name, name)) return p->recorders[i];
+    return NULL;
+}
+
+static int dt__recorder_public(dt_engine *e, const char *name, const char *key, int discard) {
+    dt__reader r;
+    dt__recorder *rec;
+    dt_str k = dt_cstr(key);
+    int rc = DT_OK;
+    if (!e || !name) return DT_ERR_INVALID;
+    rec = dt__recorder_find(dt__read_begin(e, &r), dt_cstr(name));
+    if (!rec) rc = DT_ERR_UNKNOWN;
+    else dt__recorder_act(e, rec, key ? &k : NULL, discard, dt__engine_time(e));
+    dt__read_end(&r);
+    return rc;
+}
+
+DT_API int dt_recorder_flush(dt_engine *e, const char *recorder, const char *key) { return dt__recorder_public(e, recorder, key, 0); }
+DT_API int dt_recorder_discard(dt_engine *e, const char *recorder, const char *key) { return dt__recorder_public(e, recorder, key, 1); }
+
+/* For a fatal-signal path: no waiting. A ring whose lock is held elsewhere
+ * is read as it stands and the dump is flagged torn; nothing is reset. */
+DT_API int dt_recorder_flush_emergency(dt_engine *e, const char *recorder) {
+    dt__program *p;
+    dt__recorder *rec;
+    uint32_t i;
+    if (!e || !recorder) return DT_ERR_INVALID;
+    p = DT__LOAD_ACQ(&e->program);
+    rec = dt__recorder_find(p, dt_cstr(recorder));
+    if (!rec) return DT_ERR_UNKNOWN;
+    for (i = 0; i < rec->nrings; i++) {
+        dt__ring *r = &rec->rings[i];
+        dt_chunk seg[2];
+        int locked = !rec->block->lock.host && dt__spin_trylock(&rec->block->lock.spin, 1000);
+        if (r->in_use && r->count) {
+            uint32_t n = dt__ring_segments(r, rec->cap, seg);
+            dt__dump_send(e, rec, r, seg, n, locked ? 0u : (uint32_t)DT_DUMP_TORN, dt_now(e));
+        }
+        if (locked) dt__spin_unlock(&rec->block->lock.spin);
+    }
+    return DT_OK;
+}
+
+/* ---- flight recorders: decoding a dump --------------------------------- */
+typedef struct dt__reader_buf {
+    const uint8_t *p;
+    size_t len, off;
+    int bad;
+} dt__rbuf;
+
+static uint64_t dt__rd(dt__rbuf *b, int n) {
+    uint64_t v;
+    if (b->bad || b->len - b->off < (size_t)n) { b->bad = 1; return 0; }
+    v = dt__get_le(b->p + b->off, n);
+    b->off += (size_t)n;
+    return v;
+}
+
+static dt_str dt__rd_bytes(dt__rbuf *b, size_t n) {
+    dt_str s = dt_strn("", 0);
+    if (b->bad || b->len - b->off < n) { b->bad = 1; return s; }
+    s = dt_strn((const char *)b->p + b->off, n);
+    b->off += n;
+    return s;
+}
+
+static int dt__rd_value(dt__rbuf *b, int type, dt_value *v) {
+    v->type = (dt_type)type;
+    v->as.u64 = 0;
+    switch (type) {
+    case DT_TYPE_NULL: return 1;
+    case DT_TYPE_BOOL: v->as.b = dt__rd(b, 1) != 0; return 1;
+    case DT_TYPE_I64: case DT_TYPE_U64: v->as.u64 = dt__rd(b, 8); return 1;
+    case DT_TYPE_F64: { uint64_t bits = dt__rd(b, 8); memcpy(&v->as.f64, &bits, 8); return 1; }
+    case DT_TYPE_STR: case DT_TYPE_BYTES: v->as.str = dt__rd_bytes(b, (size_t)dt__rd(b, 4)); return 1;
+    default: return 0;
+    }
+}
+
+static int dt__rd_record(dt__rbuf *b, dt_field *fields, dt_event *ev) {
+    size_t start = b->off, len = (size_t)dt__rd(b, 4);
+    uint32_t i;
+    if (b->bad || len < DT__REC_FIXED || len - 4 > b->len - b->off) return 0;
+    ev->id = dt__rd(b, 8);
+    ev->ts = (int64_t)dt__rd(b, 8);
+    ev->tid = dt__rd(b, 8);
+    ev->level = (int)dt__rd(b, 1);
+    ev->nfields = (uint32_t)dt__rd(b, 1);
+    ev->name = dt__rd_bytes(b, (size_t)dt__rd(b, 2));
+    ev->fields = fields;
+    for (i = 0; i < ev->nfields && !b->bad; i++) {
+        int type = (int)dt__rd(b, 1);
+        fields[i].name = dt__rd_bytes(b, (size_t)dt__rd(b, 1));
+        if (!dt__rd_value(b, type, &fields[i].value)) return 0;
+    }
+    return !b->bad && b->off - start == len;
+}
+
+DT_API int dt_dump_decode(const uint8_t *bytes, size_t len, void (*on_header)(const dt_dump_header *h, void *ud),
+                          void (*on_record)(const dt_event *ev, void *ud), void *ud, size_t *bad_offset) {
+    dt__rbuf b;
+    dt_dump_header h;
+    dt_field fields[255];
+    uint32_t i;
+    b.p = bytes; b.len = bytes ? len : 0; b.off = 0; b.bad = 0;
+    if (b.len < 4 || memcmp(bytes, DT__DUMP_MAGIC, 4) != 0) { if (bad_offset) *bad_offset = 0; return DT_ERR_INVALID; }
+    b.off = 4;
+    h.version = (uint32_t)dt__rd(&b, 2);
+    h.flags = (uint32_t)dt__rd(&b, 2);
+    h.ts = (int64_t)dt__rd(&b, 8);
+    h.records = (uint32_t)dt__rd(&b, 4);
+    h.overwritten = dt__rd(&b, 8);
+    h.recorder = dt__rd_bytes(&b, (size_t)dt__rd(&b, 2));
+    h.key = dt__rd_bytes(&b, (size_t)dt__rd(&b, 2));
+    if (b.bad || h.version != DT__DUMP_VERSION) { if (bad_offset) *bad_offset = b.off; return DT_ERR_INVALID; }
+    if (on_header) on_header(&h, ud);
+    for (i = 0; i < h.records; i++) {
+        dt_event ev;
+        size_t at = b.off;
+        if (!dt__rd_record(&b, fields, &ev)) { if (bad_offset) *bad_offset = at; return DT_ERR_INVALID; }
+        if (on_record) on_record(&ev, ud);
+    }
+    if (b.off != b.len) { if (bad_offset) *bad_offset = b.off; return DT_ERR_INVALID; }
+    return DT_OK;
+}
+
+/* ---- dynamic verbosity: the `level` statement -------------------------- */
+typedef struct dt__level_trigger {
+    dt_pattern *targets;
+    uint32_t ntargets;
+    int level;
+    int64_t duration;
+    dt_expr *where;
+    dt_action_ref set_level;
+} dt__level_trigger;
+
+static dt_value dt__pattern_value(dt_exec *x, const dt_pattern *p) {
+    char *buf;
+    if (!p->prefix) return dt__strv(p->text);
+    buf = (char *)dt_exec_scratch(x, p->text.len + 1);
+    if (!buf) return dt__strv(p->text);
+    memcpy(buf, p->text.ptr, p->text.len);
+    buf[p->text.len] = '*';
+    return dt__strv(dt_strn(buf, p->text.len + 1));
+}
+
+static void dt__level_on_event(dt_block *b, dt_exec *x, int tag) {
+    dt__level_trigger *t = (dt__level_trigger *)b->state;
+    uint32_t i;
+    (void)tag;
+    if (!dt_eval_bool(x, t->where)) return;
+    for (i = 0; i < t->ntargets; i++) {
+        dt_value args[3];
+        args[0] = dt__pattern_value(x, &t->targets[i]);
+        args[1] = dt__i64(t->level);
+        args[2] = dt__i64(t->duration);
+        dt_exec_action(x, t->set_level, args, 3);
+    }
+}
+
+static int dt__level_patterns(dt_compiler *c, dt_pattern *pats, uint32_t *n) {
+    *n = 0;
+    do {
+        if (*n == 16) return dt_compile_error(c, dt_peek(c), DT_ERR_LIMIT, "at most 16 patterns per statement", NULL);
+        if (dt_expect_pattern(c, &pats[(*n)++])) return c->failed;
+    } while (dt_accept(c, ","));
+    return DT_OK;
+}
+
+static int dt__level_static(dt_compiler *c, const dt_pattern *pats, uint32_t n, int level, int64_t dur) {
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        if (dur) {
+            if (!DT__PUSH(c, c->boosts, c->nboosts, c->cap_boosts)) return c->failed;
+            c->boosts[c->nboosts].pattern = pats[i];
+            c->boosts[c->nboosts].level = level;
+            c->boosts[c->nboosts++].duration = dur;
+        } else {
+            if (!DT__PUSH(c, c->levels, c->nlevels, c->cap_levels)) return c->failed;
+            c->levels[c->nlevels].pattern = pats[i];
+            c->levels[c->nlevels++].level = level;
+        }
+    }
+    return DT_OK;
+}
+
+/* level P[, P...] = LEVEL [for DURATION [when P[, P...] [where E]]] */
+static int dt__level_compile(dt_compiler *c, dt_block *b) {
+    dt_pattern pats[16], when[16];
+    uint32_t n, nwhen, i;
+    int level;
+    int64_t dur = 0;
+    dt_token at = *dt_peek(c);
+    dt__level_trigger *t;
+    if (dt__level_patterns(c, pats, &n) || dt_expect(c, "=", "write: level Name = debug") || dt_expect_level(c, &level))
+        return c->failed;
+    if (dt_accept(c, "for") && dt_expect_duration(c, &dur)) return c->failed;
+    if (!dt_is(dt_peek(c), "when")) return dt__level_static(c, pats, n, level, dur);
+    if (!dur) return dt_compile_error(c, dt_peek(c), DT_ERR_SYNTAX, "a triggered level change needs a duration",
+                                      "add one before when: level Http* = debug for 5m when ...");
+    dt_next(c);
+    if (dt__level_patterns(c, when, &nwhen)) return c->failed;
+    t = (dt__level_trigger *)dt_compiler_alloc(c, sizeof *t);
+    if (!t) return c->failed;
+    dt_compiler_scope(c, when, nwhen);
+    if (dt_accept(c, "where") && (dt_parse_expr(c, &t->where) || dt__want_bool(c, t->where))) return c->failed;
+    t->targets = (dt_pattern *)dt_compiler_alloc(c, sizeof(dt_pattern) * n);
+    if (!t->targets) return c->failed;
+    memcpy(t->targets, pats, sizeof(dt_pattern) * n);
+    t->ntargets = n;
+    t->level = level;
+    t->duration = dur;
+    at.text = dt_cstr("set_level");
+    if (dt_compiler_action(c, &at, &t->set_level)) return c->failed;
+    b->state = t;
+    for (i = 0; i < nwhen; i++) dt_subscribe(c, b, &when[i], 0);
+    return c->failed;
+}
+
+static const dt_processor dt__level_processor = {
+    "level", DT_RISK_LOW, dt__level_compile, dt__level_on_event, NULL, NULL, NULL, NULL
+};
+
+/* ---- built-in actions --------------------------------------------------- */
+static int dt__arg_str(const dt_action_call *c, uint32_t i, dt_str *out) {
+    if (i >= c->nargs || c->args[i].type != DT_TYPE_STR) return 0;
+    *out = c->args[i].as.str;
+    return 1;
+}
+
+static int dt__arg_level(const dt_value *v) {
+    if (v->type == DT_TYPE_I64) return (int)(v->as.i64 < 0 ? -1 : v->as.i64 > 255 ? -1 : v->as.i64);
+    if (v->type == DT_TYPE_STR) return dt_level_parse(v->as.str.ptr, v->as.str.len);
+    return -1;
+}
+
+static void dt__act_set_level(dt_engine *e, const dt_action_call *c, void *ud) {
+    dt_str pat;
+    int level = c->nargs > 1 ? dt__arg_level(&c->args[1]) : -1, prefix = 0, rc;
+    int64_t dur = (c->nargs > 2 && c->args[2].type == DT_TYPE_I64) ? c->args[2].as.i64 : -1;
+    (void)ud;
+    if (!dt__arg_str(c, 0, &pat) || level < 0 || dur <= 0) { dt__count(e, DT__S_rule_errors, 1); return; }
+    if (pat.len && pat.ptr[pat.len - 1] == '*') { prefix = 1; pat.len--; }
+    rc = dt__override_set(e, pat, prefix, level, c->ts > INT64_MAX - dur ? INT64_MAX : c->ts + dur);
+    if (rc < 0) dt__count(e, DT__S_overflows, 1);
+    if (rc > 0) dt__sites_recompute(e);
+}
+
+static dt_block *dt__block_find(dt__program *p, dt_str name) {
+    uint32_t i;
+    for (i = 0; p && i < p->nblocks; i++) if (dt__str_eq(p->blocks[i]->name, name)) return p->blocks[i];
+    return NULL;
+}
+
+static void dt__act_enable(dt_engine *e, const dt_action_call *c, void *ud) {
+    dt_str name;
+    dt_block *b = dt__arg_str(c, 0, &name) ? dt__block_find(DT__LOAD_ACQ(&e->program), name) : NULL;
+    if (!b) { dt__count(e, DT__S_rule_errors, 1); return; }
+    DT__STORE(&b->enabled, ud ? 1u : 0u);
+}
+
+static void dt__act_recorder(dt_engine *e, const dt_action_call *c, void *ud) {
+    dt_str name, key;
+    int has_key = dt__arg_str(c, 1, &key);
+    dt__recorder *rec = dt__arg_str(c, 0, &name) ? dt__recorder_find(DT__LOAD_ACQ(&e->program), name) : NULL;
+    if (!rec) { dt__count(e, DT__S_rule_errors, 1); return; }
+    dt__recorder_act(e, rec, has_key ? &key : NULL, ud != NULL, c->ts);
+}
+
+/* emit(name, level, field1, value1, ...) */
+static void dt__act_emit(dt_engine *e, const dt_action_call *c, void *ud) {
+    dt_field fields[DT_MAX_ACTION_ARGS / 2];
+    dt_event ev;
+    uint32_t i, n = 0;
+    (void)ud;
+    memset(&ev, 0, sizeof ev);
+    if (!dt__arg_str(c, 0, &ev.name) || (ev.level = dt__arg_level(&c->args[1])) < 0) { dt__count(e, DT__S_rule_errors, 1); return; }
+    for (i = 2; i + 1 < c->nargs; i += 2) {
+        if (!dt__arg_str(c, i, &fields[n].name)) { dt__count(e, DT__S_rule_errors, 1); return; }
+        fields[n++].value = c->args[i + 1];
+    }
+    ev.fields = fields;
+    ev.nfields = n;
+    ev.ts = c->ts;
+    if (dt__tls_exec && dt__tls_exec->e == e) dt_exec_emit(dt__tls_exec, &ev);
+    else dt_emit(e, &ev);
+}
+
+static int dt__register_builtins(dt_engine *e) {
+    static int on = 1;
+    const dt_action_desc actions[] = {
+        {"set_level", dt__act_set_level, NULL, DT_RISK_MEDIUM, 0, 0, 0, 3, 3},
+        {"enable", dt__act_enable, &on, DT_RISK_LOW, 0, 0, 0, 1, 1},
+        {"disable", dt__act_enable, NULL, DT_RISK_LOW, 0, 0, 0, 1, 1},
+        {"flush", dt__act_recorder, NULL, DT_RISK_MEDIUM, 0, 0, 0, 1, 2},
+        {"discard", dt__act_recorder, &on, DT_RISK_LOW, 0, 0, 0, 1, 2},
+        {"emit", dt__act_emit, NULL, DT_RISK_LOW, 0, 0, 0, 2, DT_MAX_ACTION_ARGS}
+    };
+    const dt_function_desc fns[] = {
+        {"isnull", dt__fn_isnull, NULL, DT_RISK_LOW, 1, 1, DT_TYPE_BOOL},
+        {"isnotnull", dt__fn_isnotnull, NULL, DT_RISK_LOW, 1, 1, DT_TYPE_BOOL},
+        {"strlen", dt__fn_strlen, NULL, DT_RISK_LOW, 1, 1, DT_TYPE_I64}
+    };
+    size_t i;
+    for (i = 0; i < sizeof actions / sizeof actions[0]; i++)
+        if (dt__action_add(e, &actions[i], 1) != DT_OK) return DT_ERR_NOMEM;
+    for (i = 0; i < sizeof fns / sizeof fns[0]; i++)
+        if (dt_register_function(e, &fns[i]) != DT_OK) return DT_ERR_NOMEM;
+    if (dt_register_processor(e, &dt__level_processor) != DT_OK) return DT_ERR_NOMEM;
+    return dt_register_processor(e, &dt__recorder_processor);
+}
+
+/* Boosts (`level P = L for D` without a trigger) start when the program is
+ * deployed, through the set_level action so they are audited like any. */
+static void dt__apply_boosts(dt_engine *e, dt__program *p) {
+    uint32_t i;
+    for (i = 0; i < p->nboosts; i++) {
+        char buf[DT_MAX_NAME + 2];
+        dt_value args[3];
+        dt__boost *b = &p->boosts[i];
+        memcpy(buf, b->pattern.text.ptr, b->pattern.text.len);
+        buf[b->pattern.text.len] = '*';
+        args[0] = dt__strv(dt_strn(buf, b->pattern.text.len + (size_t)(b->pattern.prefix != 0)));
+        args[1] = dt__i64(b->level);
+        args[2] = dt__i64(b->duration);
+        dt__fire(e, NULL, dt__find_action(e, "set_level"), args, 3, NULL, dt__engine_time(e));
+    }
+}
+
+/* ---- time, flush, self-telemetry --------------------------------------- */
+static void dt__self_telemetry(dt_engine *e, int64_t now) {
+    static const char *const names[] = {
+#define DT__STAT_NAME(name, doc) "dt." #name,
+        DT_STATS(DT__STAT_NAME)
+#undef DT__STAT_NAME
+    };
+    void (*sink)(const dt_metric *, void *) = e->desc.sinks.self ? e->desc.sinks.self : e->desc.sinks.metric;
+    uint64_t sum[DT__NSTATS];
+    dt_stats st;
+    dt_metric m;
+    int k;
+    if (!sink) return;
+    dt_get_stats(e, &st);
+    memcpy(sum, &st, sizeof sum);
+    memset(&m, 0, sizeof m);
+    m.kind = DT_METRIC_COUNTER;
+    m.temporality = DT_CUMULATIVE;
+    m.start_ns = e->start;
+    m.end_ns = now;
+    m.is_int = 1;
+    for (k = 0; k < DT__NSTATS; k++) {
+        m.name = dt_cstr(names[k]);
+        m.value = (double)sum[k];
+        sink(&m, e->desc.sinks.user_data);
+    }
+}
+
+typedef void (*dt__block_visit)(dt_block *b, dt_exec *x, int64_t now);
+
+static void dt__visit_blocks(dt_engine *e, int64_t now, int flush) {
+    dt__reader r;
+    dt__program *p = dt__read_begin(e, &r);
+    dt__after after;
+    uint32_t i;
+    after.n = 0;
+    if (p && !DT__LOAD(&e->ripcord)) {
+        for (i = 0; i < p->nblocks; i++) {
+            dt_block *b = p->blocks[i];
+            dt_exec x;
+            if (!DT__LOAD(&b->enabled) || (flush ? !b->proc->flush : !b->proc->tick)) continue;
+            memset(&x, 0, offsetof(dt_exec, arena));
+            x.e = e; x.p = p; x.sl = r.sl; x.after = &after; x.block = b;
+            x.ev.ts = now;
+            dt__tls_exec = &x;
+            if (flush) b->proc->flush(b, &x);
+            else b->proc->tick(b, &x, now);
+            dt__tls_exec = NULL;
+        }
+    }
+    dt__read_end(&r);
+    if (after.n) dt__run_after(e, &after);
+}
+
+DT_API void dt_tick(dt_engine *e, int64_t now) {
+    if (!e) return;
+    if (now > DT__LOAD(&e->now)) DT__STORE(&e->now, now);
+    if (dt__override_expire(e, now)) dt__sites_recompute(e);
+    dt__visit_blocks(e, now, 0);
+    if (e->desc.self_interval_ns > 0 && now >= e->self_next) {
+        e->self_next = now + e->desc.self_interval_ns;
+        dt__self_telemetry(e, now);
+    }
+}
+
+DT_API void dt_flush(dt_engine *e) {
+    if (!e) return;
+    dt__visit_blocks(e, dt__engine_time(e), 1);
+}
+
+/* ---- the event catalog (JSON) ------------------------------------------ */
+static void dt__json_str(dt_write_fn w, void *ud, dt_str s) {
+    size_t i, start = 0;
+    static const char hex[] = "0123456789abcdef";
+    w("\"", 1, ud);
+    for (i = 0; i < s.len; i++) {
+        unsigned char ch = (unsigned char)s.ptr[i];
+        char esc[6] = {'\\', 'u', '0', '0', 0, 0};
+        if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
+        if (i > start) w(s.ptr + start, i - start, ud);
+        if (ch == '"' || ch == '\\') { esc[1] = (char)ch; w(esc, 2, ud); }
+        else { esc[4] = hex[ch >> 4]; esc[5] = hex[ch & 15]; w(esc, 6, ud); }
+        start = i + 1;
+    }
+    if (i > start) w(s.ptr + start, i - start, ud);
+    w("\"", 1, ud);
+}
+
+static void dt__json_lit(dt_write_fn w, void *ud, const char *s) { w(s, strlen(s), ud); }
+
+static void dt__json_num(dt_write_fn w, void *ud, int64_t v) {
+    char buf[24];
+    dt__sb b = dt__sb_make(buf, sizeof buf);
+    dt__sb_i64(&b, v);
+    w(buf, b.len, ud);
+}
+
+typedef struct dt__catalog_ctx {
+    dt_write_fn w;
+    void *ud;
+    uint64_t id;
+    int n;
+} dt__catalog_ctx;
+
+static void dt__catalog_site(const dt_site *s, void *ud) {
+    dt__catalog_ctx *c = (dt__catalog_ctx *)ud;
+    if (s->id != c->id) return;
+    dt__json_lit(c->w, c->ud, c->n++ ? ",{\"file\":" : "{\"file\":");
+    dt__json_str(c->w, c->ud, dt_cstr(s->file));
+    dt__json_lit(c->w, c->ud, ",\"line\":");
+    dt__json_num(c->w, c->ud, s->line);
+    dt__json_lit(c->w, c->ud, ",\"level\":");
+    dt__json_str(c->w, c->ud, dt_cstr(dt_level_name(s->level)));
+    dt__json_lit(c->w, c->ud, "}");
+}
+
+static void dt__catalog_event(dt_engine *e, const dt__reg_event *r, dt_write_fn w, void *ud) {
+    char idbuf[20];
+    dt__sb b = dt__sb_make(idbuf, sizeof idbuf);
+    dt__catalog_ctx ctx;
+    uint32_t k;
+    dt__json_lit(w, ud, "{\"name\":");
+    dt__json_str(w, ud, r->name);
+    dt__sb_hex(&b, r->id);
+    dt__json_lit(w, ud, ",\"id\":");
+    dt__json_str(w, ud, dt_strn(idbuf, b.len));
+    dt__json_lit(w, ud, r->has_schema ? ",\"fields\":[" : ",\"fields\":null");
+    for (k = 0; r->has_schema && k < r->nfields; k++) {
+        dt__json_lit(w, ud, k ? ",{\"name\":" : "{\"name\":");
+        dt__json_str(w, ud, dt_cstr(r->fields[k].name));
+        dt__json_lit(w, ud, ",\"type\":");
+        dt__json_str(w, ud, dt_cstr(dt_type_name((int)r->fields[k].type)));
+        dt__json_lit(w, ud, "}");
+    }
+    dt__json_lit(w, ud, r->has_schema ? "],\"sites\":[" : ",\"sites\":[");
+    ctx.w = w; ctx.ud = ud; ctx.id = r->id; ctx.n = 0;
+    if (DT__LOAD_ACQ(&dt__bound) == e) dt_sites_foreach(dt__catalog_site, &ctx);
+    if (!ctx.n && r->file) {
+        dt_site s;
+        memset(&s, 0, sizeof s);
+        s.id = r->id; s.file = r->file; s.line = r->line; s.level = r->level;
+        dt__catalog_site(&s, &ctx);
+    }
+    dt__json_lit(w, ud, "]}");
+}
+
+DT_API int dt_catalog_write(dt_engine *e, dt_write_fn w, void *ud) {
+    uint32_t i, n;
+    if (!e || !w) return DT_ERR_INVALID;
+    dt__json_lit(w, ud, "{\"dt_catalog\":1,\"events\":[");
+    dt__lock_take(&e->lock, &e->desc.lock);
+    n = e->nevents;
+    dt__lock_give(&e->lock, &e->desc.lock);
+    for (i = 0; i < n; i++) {
+        if (i) dt__json_lit(w, ud, ",\n");
+        else dt__json_lit(w, ud, "\n");
+        dt__catalog_event(e, &e->events[i], w, ud);
+    }
+    dt__json_lit(w, ud, "\n]}\n");
+    return DT_OK;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#endif /* DT_IMPLEMENTATION */
+
+/*
+------------------------------------------------------------------------------
+MIT License
+
+Copyright (c) 2026 the dt authors
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of
+this software and associated documentation files (the "Software"), to deal in
+the Software without restriction, including without limitation the rights to
+use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies
+of the Software, and to permit persons to whom the Software is furnished to do
+so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+------------------------------------------------------------------------------
+*/
