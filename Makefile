@@ -1,0 +1,91 @@
+# dt — build, test, demo, bench, fuzz. Needs only a C compiler and make for
+# `make test` and `make demo`; the other targets say what they need.
+CC      ?= cc
+CXX     ?= c++
+CLANG   ?= clang
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion \
+           -Wundef -Wstrict-prototypes -Wmissing-prototypes
+CSTD    ?= -std=c99
+CFLAGS  ?= -O2 -g
+THREADS := -pthread
+B       := build
+
+TEST_SRC := $(wildcard tests/test_*.c)
+HDRS     := dt.h $(wildcard dt_query.h dt_stateful.h) tests/greatest.h examples/dt_jsonl.h
+
+.PHONY: all test demo check-warnings sanitize tsan compile-tests fuzz fuzz-smoke fuzz-regress bench bench-smoke clean
+
+all: $(B)/dt $(B)/dt_tests $(B)/host_service
+
+$(B):
+	@mkdir -p $(B)
+
+$(B)/dt: examples/dt_cli.c $(HDRS) | $(B)
+	$(CC) $(CSTD) $(CFLAGS) $(WARN) -I. -o $@ examples/dt_cli.c
+
+$(B)/suites.h: $(TEST_SRC) | $(B)
+	@grep -ho '^SUITE([A-Za-z_0-9]*)' $(TEST_SRC) | sed 's/^SUITE(\(.*\))/X(\1)/' > $@.tmp && mv $@.tmp $@
+
+$(B)/dt_tests: $(TEST_SRC) tests/impl.c $(HDRS) $(B)/suites.h
+	$(CC) $(CSTD) $(CFLAGS) $(WARN) $(THREADS) -I. -Itests -I$(B) -o $@ $(TEST_SRC) tests/impl.c
+
+$(B)/host_service: examples/host_service.c $(HDRS) | $(B)
+	$(CC) $(CSTD) $(CFLAGS) $(WARN) $(THREADS) -I. -o $@ examples/host_service.c
+
+# The README's test command: every unit, scenario and regression test; the
+# runner's last line is "N passed, N failed".
+test: $(B)/dt $(B)/dt_tests fuzz-regress
+	$(B)/dt_tests
+
+# The README's main job: a bundled program over a bundled event stream.
+demo: $(B)/dt
+	@echo "== program: examples/demo/demo.dt"; cat examples/demo/demo.dt; echo
+	@echo "== dt check"; $(B)/dt check examples/demo/demo.dt
+	@echo "== dt replay (one JSON line per sink or action call)"
+	@$(B)/dt replay examples/demo/demo.dt examples/demo/events.jsonl
+
+# Fuzz targets replayed over their corpora as plain regression tests.
+FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+fuzz-regress: $(FUZZ_TARGETS:%=$(B)/regress_%)
+	@for t in $(FUZZ_TARGETS); do $(B)/regress_$$t fuzz/corpus/$$t || exit 1; done
+
+$(B)/regress_%: fuzz/fuzz_%.c fuzz/standalone.c $(HDRS) | $(B)
+	$(CC) $(CSTD) -O1 -g -I. -Iexamples -o $@ $< fuzz/standalone.c
+
+# libFuzzer (clang + libclang-rt-14-dev): FUZZ_TIME seconds per target.
+FUZZ_TIME ?= 600
+$(B)/fuzz_%: fuzz/fuzz_%.c $(HDRS) | $(B)
+	$(CLANG) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I. -Iexamples -o $@ $<
+
+fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do mkdir -p $(B)/corpus_$$t; \
+	  $(B)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -dict=fuzz/$$t.dict $(B)/corpus_$$t fuzz/corpus/$$t || exit 1; done
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_TIME=$${FUZZ_TIME:-20}
+
+# Sanitizer builds of the whole test suite.
+sanitize: $(B)/suites.h
+	$(CC) $(CSTD) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+	  $(THREADS) -I. -Itests -I$(B) -o $(B)/dt_tests_asan $(TEST_SRC) tests/impl.c
+	$(CC) $(CSTD) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -I. -o $(B)/dt_asan examples/dt_cli.c
+	DT_CLI=$(B)/dt_asan $(B)/dt_tests_asan
+
+tsan: $(B)/suites.h
+	$(CLANG) $(CSTD) -O1 -g -fsanitize=thread $(THREADS) -I. -Itests -I$(B) -o $(B)/dt_tests_tsan $(TEST_SRC) tests/impl.c
+	TSAN_OPTIONS=halt_on_error=1 $(B)/dt_tests_tsan -s concurrency
+
+# Warnings as errors on gcc and clang, C99 and C11, C++, and each trim.
+check-warnings compile-tests: | $(B)
+	sh tests/compile/run.sh
+
+bench: | $(B)
+	$(CC) $(CSTD) -O2 -g $(THREADS) -I. -o $(B)/bench bench/bench.c
+	$(B)/bench
+
+bench-smoke: | $(B)
+	$(CC) $(CSTD) -O2 -g $(THREADS) -I. -o $(B)/bench bench/bench.c
+	$(B)/bench --quick
+
+clean:
+	rm -rf $(B)
