@@ -3577,6 +3577,8 @@ static int dt__threshold(dt_engine *e, const dt__program *p, const dt__route *r,
     return p ? dt__level_for(p, id, name, &exact) : e->desc.default_level;
 }
 
+static int64_t dt__engine_time(dt_engine *e);
+
 /* A site's mode under the current program: processed if any block
  * subscribes to it, exported as is if its level passes, else off. */
 static uint32_t dt__site_mode(dt_engine *e, dt_site *s) {
@@ -3592,7 +3594,7 @@ static uint32_t dt__site_mode(dt_engine *e, dt_site *s) {
     } else {
         if (p) route = dt__route_find(p, s->id);
         if (p && ((route && route->nsubs) || (!route && dt__wild_matches(p, s->id, name)))) mode = DT_SITE_PROCESS;
-        else mode = s->level >= dt__threshold(e, p, route, s->id, name, e->now) ? DT_SITE_EXPORT : DT_SITE_OFF;
+        else mode = s->level >= dt__threshold(e, p, route, s->id, name, dt__engine_time(e)) ? DT_SITE_EXPORT : DT_SITE_OFF;
         /* a timed change must be re-checked per event until it expires */
         if (mode == DT_SITE_EXPORT && DT__LOAD(&e->noverrides)) mode = DT_SITE_PROCESS;
     }
@@ -4320,7 +4322,8 @@ static int dt__recorder_rule(dt_compiler *c, dt_block *b, dt__recorder *rec, int
 }
 
 static int dt__recorder_settings(dt_compiler *c, dt__recorder *rec) {
-    const dt_token *t = dt_peek(c);
+    dt_token at = *dt_peek(c);                   /* a copy: consuming moves the lookahead */
+    const dt_token *t = &at;
     if (dt_accept(c, "capacity")) {
         uint64_t bytes;
         if (dt_expect_size(c, &bytes)) return c->failed;
@@ -4792,9 +4795,13 @@ DT_API void dt_tick(dt_engine *e, int64_t now) {
     if (now > DT__LOAD(&e->now)) DT__STORE(&e->now, now);
     if (dt__override_expire(e, now)) dt__sites_recompute(e);
     dt__visit_blocks(e, now, 0);
-    if (e->desc.self_interval_ns > 0 && now >= e->self_next) {
-        e->self_next = now + e->desc.self_interval_ns;
-        dt__self_telemetry(e, now);
+    if (e->desc.self_interval_ns > 0) {
+        int due;
+        dt__lock_take(&e->lock, &e->desc.lock);         /* ticks may come from several threads */
+        due = now >= e->self_next;
+        if (due) e->self_next = now + e->desc.self_interval_ns;
+        dt__lock_give(&e->lock, &e->desc.lock);
+        if (due) dt__self_telemetry(e, now);
     }
 }
 
