@@ -135,6 +135,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifndef DT_API
 #ifdef DT_STATIC
@@ -232,7 +233,7 @@ typedef struct dt_event {
 
 /* Field constructors, usable in C and C++ initialisers. */
 static inline dt_str dt_strn(const char *p, size_t n) { dt_str s; s.ptr = p; s.len = n; return s; }
-DT_API dt_str dt_cstr(const char *s);   /* NULL gives the empty string */
+static inline dt_str dt_cstr(const char *s) { return dt_strn(s ? s : "", s ? strlen(s) : 0); }  /* NULL: "" */
 
 static inline dt_field dt__field(const char *name, dt_type t) {
     dt_field f;
@@ -909,7 +910,13 @@ static DT__TLS uint32_t dt__tls_ordinal;
 static DT__TLS int dt__tls_reading;      /* read-section depth: deploy from a sink would deadlock */
 static uint64_t dt__ordinal_counter;
 
-static uint32_t dt__thread_ordinal(void) {
+#if defined(__GNUC__) || defined(__clang__)
+#define DT__HOT static inline __attribute__((always_inline))
+#else
+#define DT__HOT static inline
+#endif
+
+DT__HOT uint32_t dt__thread_ordinal(void) {
     uint32_t o = dt__tls_ordinal;
     if (DT_UNLIKELY(o == 0)) {
         o = (uint32_t)(DT__FADD(&dt__ordinal_counter, 1) + 1);
@@ -920,7 +927,6 @@ static uint32_t dt__thread_ordinal(void) {
 }
 
 /* ---- text utilities ---------------------------------------------------- */
-DT_API dt_str dt_cstr(const char *s) { return dt_strn(s ? s : "", s ? strlen(s) : 0); }
 
 static int dt__str_eq(dt_str a, dt_str b) { return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0); }
 static int dt__str_eqc(dt_str a, const char *b) { return dt__str_eq(a, dt_cstr(b)); }
@@ -1366,17 +1372,17 @@ typedef struct dt__slot {
     int shared;
 } dt__slot;
 
-static dt__slot dt__slot_of(dt_engine *e) {
+DT__HOT dt__slot dt__slot_for(dt_engine *e, uint32_t o) {
     dt__slot sl;
-    uint32_t o = dt__thread_ordinal();
     sl.shared = !(o < (uint32_t)DT_STRIPES - 1u);
     sl.s = &e->stripes[sl.shared ? 0 : o + 1];
     return sl;
 }
+DT__HOT dt__slot dt__slot_of(dt_engine *e) { return dt__slot_for(e, dt__thread_ordinal()); }
 
 /* Single-writer stripes use a relaxed load and store (no lock prefix);
  * the shared stripe needs a real atomic add. */
-static void dt__add(dt__slot sl, int which, uint64_t n) {
+DT__HOT void dt__add(dt__slot sl, int which, uint64_t n) {
     uint64_t *p = &sl.s->c[which];
     if (sl.shared) DT__FADD(p, n);
     else DT__STORE(p, DT__LOAD(p) + n);
@@ -1656,20 +1662,20 @@ DT_API void dt_site_emit(dt_site *s, const dt_field *fields, uint32_t nfields) {
     dt_engine *e;
     dt_event ev;
     dt__slot sl;
-    uint32_t mode = DT_SITE_MODE(s);
+    uint32_t ordinal, mode = DT_SITE_MODE(s);
     if (mode == DT_SITE_NEW) { dt_site_register(s); mode = DT_SITE_MODE(s); }
     e = DT__LOAD_ACQ(&dt__bound);
-    if (!e || mode == DT_SITE_OFF) return;
+    if (!e || mode == DT_SITE_OFF) return;      /* also: names that fail dt__name_ok stay off */
+    ordinal = dt__thread_ordinal();
     ev.id = s->id;
     ev.name = dt_strn(s->name, s->name_len);
     ev.ts = e->desc.no_timestamps ? 0 : dt_now(e);
-    ev.tid = (uint64_t)dt__thread_ordinal() + 1u;
+    ev.tid = (uint64_t)ordinal + 1u;
     ev.level = s->level;
     ev.nfields = nfields;
     ev.fields = fields;
-    sl = dt__slot_of(e);
+    sl = dt__slot_for(e, ordinal);
     dt__add(sl, DT__S_events_in, 1);
-    if (!dt__name_ok(ev.name)) { dt__add(sl, DT__S_bad_events, 1); return; }
     if (mode == DT_SITE_EXPORT) {
         /* No rule looks at this site: export without entering the program. */
         dt__add(sl, DT__S_events_exported, 1);
@@ -3955,14 +3961,28 @@ struct dt__recorder {
     uint32_t ntriggers, cap_triggers;
 };
 
-static void dt__put_le(uint8_t *p, uint64_t v, int n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define DT__LITTLE_ENDIAN 1
+#else
+#define DT__LITTLE_ENDIAN 0
+#endif
+/* The format is little-endian; on such hosts a memcpy is the encoding. */
+DT__HOT void dt__put_le(uint8_t *p, uint64_t v, int n) {
+#if DT__LITTLE_ENDIAN
+    memcpy(p, &v, (size_t)n);
+#else
     int i;
     for (i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
+#endif
 }
-static uint64_t dt__get_le(const uint8_t *p, int n) {
+DT__HOT uint64_t dt__get_le(const uint8_t *p, int n) {
     uint64_t v = 0;
+#if DT__LITTLE_ENDIAN
+    memcpy(&v, p, (size_t)n);
+#else
     int i;
     for (i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
+#endif
     return v;
 }
 
@@ -3999,7 +4019,8 @@ static void dt__ring_write(dt__ring *r, uint32_t cap, const void *src, size_t n)
 static void dt__ring_evict(dt__ring *r, uint32_t cap) {
     uint8_t len[4];
     uint32_t i, n;
-    for (i = 0; i < 4; i++) len[i] = r->buf[(r->tail + i) % cap];
+    if (r->tail + 4 <= cap) memcpy(len, r->buf + r->tail, 4);
+    else for (i = 0; i < 4; i++) len[i] = r->buf[(r->tail + i) % cap];
     n = (uint32_t)dt__get_le(len, 4);
     r->tail = (r->tail + n) % cap;
     r->used -= n;
@@ -4007,55 +4028,74 @@ static void dt__ring_evict(dt__ring *r, uint32_t cap) {
     r->overwritten++;
 }
 
-static void dt__ring_put_value(dt__ring *r, uint32_t cap, const dt_value *v) {
+/* A record is written in pieces; small pieces are gathered in a stack
+ * buffer so the ring sees few copies (most records are small). */
+typedef struct dt__rec_out {
+    dt__ring *r;
+    uint32_t cap;
+    uint32_t n;
+    uint8_t buf[256];
+} dt__rec_out;
+
+static void dt__out_flush(dt__rec_out *o) {
+    if (o->n) dt__ring_write(o->r, o->cap, o->buf, o->n);
+    o->n = 0;
+}
+DT__HOT void dt__out(dt__rec_out *o, const void *p, size_t n) {
+    if (n > sizeof o->buf - o->n) {
+        dt__out_flush(o);
+        if (n > sizeof o->buf) { dt__ring_write(o->r, o->cap, p, n); return; }
+    }
+    if (n) memcpy(o->buf + o->n, p, n);
+    o->n += (uint32_t)n;
+}
+DT__HOT void dt__out_le(dt__rec_out *o, uint64_t v, int n) {
     uint8_t b[8];
+    dt__put_le(b, v, n);
+    dt__out(o, b, (size_t)n);
+}
+
+static void dt__out_value(dt__rec_out *o, const dt_value *v) {
+    uint64_t bits;
     switch (v->type) {
     case DT_TYPE_NULL: return;
-    case DT_TYPE_BOOL: b[0] = (uint8_t)(v->as.b != 0); dt__ring_write(r, cap, b, 1); return;
+    case DT_TYPE_BOOL: dt__out_le(o, v->as.b != 0, 1); return;
     case DT_TYPE_STR: case DT_TYPE_BYTES:
-        dt__put_le(b, v->as.str.len, 4);
-        dt__ring_write(r, cap, b, 4);
-        if (v->as.str.len) dt__ring_write(r, cap, v->as.str.ptr, v->as.str.len);
+        dt__out_le(o, v->as.str.len, 4);
+        dt__out(o, v->as.str.ptr, v->as.str.len);
         return;
-    case DT_TYPE_F64: {
-        uint64_t bits;
-        memcpy(&bits, &v->as.f64, 8);
-        dt__put_le(b, bits, 8);
-        dt__ring_write(r, cap, b, 8);
-        return;
-    }
-    default: dt__put_le(b, v->as.u64, 8); dt__ring_write(r, cap, b, 8); return;
+    case DT_TYPE_F64: memcpy(&bits, &v->as.f64, 8); dt__out_le(o, bits, 8); return;
+    default: dt__out_le(o, v->as.u64, 8); return;
     }
 }
 
 /* Appends one record, evicting the oldest ones to make room. Returns 0 if
  * the record can never fit. Caller holds the recorder lock. */
 static int dt__ring_append(dt__ring *r, uint32_t cap, const dt_event *ev, uint64_t *evicted) {
-    uint8_t hdr[DT__REC_FIXED];
+    dt__rec_out o;
     size_t size = dt__record_size(ev);
     uint32_t i;
     uint64_t before = r->overwritten;
     if (size > cap) return 0;
     while (cap - r->used < size) dt__ring_evict(r, cap);
     *evicted += r->overwritten - before;
-    dt__put_le(hdr, size, 4);
-    dt__put_le(hdr + 4, ev->id, 8);
-    dt__put_le(hdr + 12, (uint64_t)ev->ts, 8);
-    dt__put_le(hdr + 20, ev->tid, 8);
-    hdr[28] = (uint8_t)(ev->level < 0 ? 0 : ev->level > 255 ? 255 : ev->level);
-    hdr[29] = (uint8_t)dt__record_fields(ev);
-    dt__put_le(hdr + 30, ev->name.len, 2);
-    dt__ring_write(r, cap, hdr, sizeof hdr);
-    dt__ring_write(r, cap, ev->name.ptr, ev->name.len);
+    o.r = r; o.cap = cap; o.n = 0;
+    dt__out_le(&o, size, 4);
+    dt__out_le(&o, ev->id, 8);
+    dt__out_le(&o, (uint64_t)ev->ts, 8);
+    dt__out_le(&o, ev->tid, 8);
+    dt__out_le(&o, (uint64_t)(ev->level < 0 ? 0 : ev->level > 255 ? 255 : ev->level), 1);
+    dt__out_le(&o, dt__record_fields(ev), 1);
+    dt__out_le(&o, ev->name.len, 2);
+    dt__out(&o, ev->name.ptr, ev->name.len);
     for (i = 0; i < dt__record_fields(ev); i++) {
         const dt_field *f = &ev->fields[i];
-        uint8_t fh[2];
-        fh[0] = (uint8_t)f->value.type;
-        fh[1] = (uint8_t)dt__field_name_len(f);
-        dt__ring_write(r, cap, fh, 2);
-        dt__ring_write(r, cap, f->name.ptr, fh[1]);
-        dt__ring_put_value(r, cap, &f->value);
+        dt__out_le(&o, (uint64_t)f->value.type, 1);
+        dt__out_le(&o, dt__field_name_len(f), 1);
+        dt__out(&o, f->name.ptr, dt__field_name_len(f));
+        dt__out_value(&o, &f->value);
     }
+    dt__out_flush(&o);
     r->used += (uint32_t)size;
     r->count++;
     return 1;
