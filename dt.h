@@ -511,7 +511,7 @@ DT_API void dt_get_stats(dt_engine *e, dt_stats *out);
 
 typedef struct dt_error {
     int code;                /* dt_result */
-    int line, column;        /* 1-based; 0 when not about program text */
+    int line, column;        /* 1-based, column in bytes; 0 when not about program text */
     char message[256];
     char hint[256];          /* how to fix it; may be empty */
 } dt_error;
@@ -611,6 +611,7 @@ struct dt_dump {
     int64_t ts;
     uint32_t nchunks;
     const dt_chunk *chunks;
+    uint32_t flags;          /* DT_DUMP_TORN when read without the recorder lock */
 };
 
 /* Flushes a recorder (all keys when key is NULL) to the dump sink, oldest
@@ -4152,6 +4153,7 @@ static void dt__dump_send(dt_engine *e, dt__recorder *rec, const dt__ring *r, co
     d.ts = ts;
     d.nchunks = nsegs + 1;
     d.chunks = chunks;
+    d.flags = flags;
     dt__count(e, DT__S_recorder_dumps, 1);
     if (e->desc.sinks.dump) e->desc.sinks.dump(&d, e->desc.sinks.user_data);
 }
@@ -4891,8 +4893,10 @@ static void dt__catalog_site(const dt_site *s, void *ud) {
     dt__json_str(c->w, c->ud, dt_cstr(s->file));
     dt__json_lit(c->w, c->ud, ",\"line\":");
     dt__json_num(c->w, c->ud, s->line);
-    dt__json_lit(c->w, c->ud, ",\"level\":");
-    dt__json_str(c->w, c->ud, dt_cstr(dt_level_name(s->level)));
+    if (dt_level_name(s->level)[0]) {                   /* unknown for registered-only events */
+        dt__json_lit(c->w, c->ud, ",\"level\":");
+        dt__json_str(c->w, c->ud, dt_cstr(dt_level_name(s->level)));
+    }
     dt__json_lit(c->w, c->ud, "}");
 }
 
