@@ -2201,9 +2201,19 @@ DT_API int dt_expect_int(dt_compiler *c, int64_t min, int64_t max, int64_t *out,
     return DT_OK;
 }
 
+/* "64 KiB" (a space before the unit) is a common slip: say so. */
+static int dt__unit_after_space(dt_compiler *c) {
+    const dt_token *u = dt_peek2(c);
+    if (dt_peek(c)->kind != DT_TOK_INT || u->kind != DT_TOK_IDENT || u->joined || !dt__unit_find(u->text)) return 0;
+    dt_compile_error(c, u, DT_ERR_SYNTAX, "a unit must follow its number without a space",
+                     "write 64KiB or 5m, not 64 KiB or 5 m");
+    return 1;
+}
+
 DT_API int dt_expect_duration(dt_compiler *c, int64_t *ns) {
     const dt_token *t;
     if (c->failed) return c->failed;
+    if (dt__unit_after_space(c)) return c->failed;
     t = dt_peek(c);
     if (t->kind == DT_TOK_INT && t->i == 0 && !t->is_unsigned) { dt_next(c); *ns = 0; return DT_OK; }
     if (t->kind != DT_TOK_DURATION) return dt__expected(c, t, "a duration", "write a number with a unit: 250ms, 30s, 5m, 1h");
@@ -2214,6 +2224,7 @@ DT_API int dt_expect_duration(dt_compiler *c, int64_t *ns) {
 DT_API int dt_expect_size(dt_compiler *c, uint64_t *bytes) {
     const dt_token *t;
     if (c->failed) return c->failed;
+    if (dt__unit_after_space(c)) return c->failed;
     t = dt_peek(c);
     if (t->kind == DT_TOK_INT && !t->is_unsigned) { *bytes = (uint64_t)dt_next(c).i; return DT_OK; }
     if (t->kind != DT_TOK_SIZE) return dt__expected(c, t, "a size", "write a number of bytes with a unit: 4096, 64KiB, 1MiB");
@@ -4595,6 +4606,13 @@ static dt_value dt__pattern_value(dt_exec *x, const dt_pattern *p) {
     return dt__strv(dt_strn(buf, p->text.len + 1));
 }
 
+/* Levels travel to set_level by name where they have one (readable in
+ * the action audit), else by number. */
+static dt_value dt__level_value(int level) {
+    const char *n = dt_level_name(level);
+    return n[0] ? dt__strv(dt_cstr(n)) : dt__i64(level);
+}
+
 static void dt__level_on_event(dt_block *b, dt_exec *x, int tag) {
     dt__level_trigger *t = (dt__level_trigger *)b->state;
     uint32_t i;
@@ -4603,7 +4621,7 @@ static void dt__level_on_event(dt_block *b, dt_exec *x, int tag) {
     for (i = 0; i < t->ntargets; i++) {
         dt_value args[3];
         args[0] = dt__pattern_value(x, &t->targets[i]);
-        args[1] = dt__i64(t->level);
+        args[1] = dt__level_value(t->level);
         args[2] = dt__i64(t->duration);
         dt_exec_action(x, t->set_level, args, 3);
     }
@@ -4772,7 +4790,7 @@ static void dt__apply_boosts(dt_engine *e, dt__program *p) {
         memcpy(buf, b->pattern.text.ptr, b->pattern.text.len);
         buf[b->pattern.text.len] = '*';
         args[0] = dt__strv(dt_strn(buf, b->pattern.text.len + (size_t)(b->pattern.prefix != 0)));
-        args[1] = dt__i64(b->level);
+        args[1] = dt__level_value(b->level);
         args[2] = dt__i64(b->duration);
         dt__fire(e, NULL, dt__find_action(e, "set_level"), args, 3, NULL, dt__engine_time(e));
     }
