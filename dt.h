@@ -58,6 +58,13 @@
 #ifndef DT_H
 #define DT_H
 
+/* The implementation wants clock_gettime, which strict -std=c99 hides on
+ * POSIX systems; this only takes effect when dt.h is the first include of
+ * the translation unit that defines DT_IMPLEMENTATION (the usual pattern). */
+#if defined(DT_IMPLEMENTATION) && !defined(_POSIX_C_SOURCE) && !defined(_XOPEN_SOURCE) && defined(__unix__)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
 /* >>options ---------------------------------------------------------------
  * Every option is 0/1 or a number, tested with #if. Define them before
  * including dt.h, or name a header in DT_CONFIG_FILE that defines them. */
@@ -109,6 +116,9 @@
 #endif
 #ifndef DT_MAX_EMIT_DEPTH      /* events emitted by processing an emitted event */
 #define DT_MAX_EMIT_DEPTH 4
+#endif
+#ifndef DT_MAX_KEY             /* bytes of a recorder key; longer keys are refused, counted */
+#define DT_MAX_KEY 64
 #endif
 #ifndef DT_MAX_OVERRIDES       /* concurrent timed level changes (set_level for) */
 #define DT_MAX_OVERRIDES 16
@@ -338,7 +348,8 @@ enum {
 #define DT_EMIT(level, ...)                                                          \
     do {                                                                             \
         static dt_site dt__site = DT_SITE_INIT((level), DT__HEAD(__VA_ARGS__, 0));   \
-        if (DT_UNLIKELY(DT_SITE_MODE(&dt__site) != DT_SITE_OFF)) {                   \
+        if (DT_UNLIKELY(DT_SITE_MODE(&dt__site) != DT_SITE_OFF) &&                   \
+            dt_site_ready(&dt__site)) {                                              \
             const dt_field dt__f[] = { DT__TAIL(__VA_ARGS__, DT__NOFIELD) };         \
             dt_site_emit(&dt__site, dt__f,                                           \
                          (uint32_t)(sizeof dt__f / sizeof dt__f[0]) - 1u);           \
@@ -347,6 +358,13 @@ enum {
 
 /* Out-of-line part of DT_EMIT. Thread-safe. */
 DT_API void dt_site_emit(dt_site *site, const dt_field *fields, uint32_t nfields);
+
+/* Registers a site on its first execution; nonzero when it is on. Keeps
+ * DT_EMIT from evaluating fields of a site that turns out to be off. */
+DT_API int dt_site_first(dt_site *site);
+static inline int dt_site_ready(dt_site *site) {
+    return DT_SITE_MODE(site) != DT_SITE_NEW || dt_site_first(site);
+}
 
 /* Registers a site without executing it (for adapters that know their sites
  * up front). Thread-safe. */
@@ -547,10 +565,12 @@ DT_API int dt_rollback(dt_engine *e);
 DT_API int dt_undeploy(dt_engine *e);
 
 /* The rip cord: on != 0 stops all processing with one atomic store; events
- * then pass as if no program were deployed. off resumes. Thread-safe and
- * signal-safe for the store itself (site recomputation follows outside
- * signal context). */
+ * then pass as if no program were deployed (timed level changes are
+ * suspended too). off resumes. dt_ripcord also recomputes call sites:
+ * thread-safe, not signal-safe. dt_ripcord_signal is only the store: safe in
+ * a signal handler; sites catch up at the next dt_tick or dt_ripcord. */
 DT_API void dt_ripcord(dt_engine *e, int on);
+DT_API void dt_ripcord_signal(dt_engine *e, int on);
 DT_API int dt_ripcord_pulled(dt_engine *e);
 
 /* Info about the running program; DT_ERR_EMPTY if none. */
@@ -703,7 +723,7 @@ DT_API int dt_register_processor(dt_engine *e, const dt_processor *p);
 /* Tokens of the shared program language. */
 typedef enum dt_tok_kind {
     DT_TOK_EOF = 0,
-    DT_TOK_IDENT,            /* names; may contain '.', '-' inside, ':' not */
+    DT_TOK_IDENT,            /* names: letters, digits, '_', '.', '@', '$' */
     DT_TOK_STRING,           /* "..." with \" \\ \n \t \xHH escapes */
     DT_TOK_INT,
     DT_TOK_FLOAT,
@@ -729,6 +749,7 @@ typedef struct dt_pattern {
     dt_str text;             /* without the '*' */
     uint64_t id;             /* exact names only */
     int prefix;              /* 1: text is a prefix; text empty: all */
+    int line, column;        /* where it was written */
 } dt_pattern;
 
 /* Front end, for processors' compile functions. Each returns DT_OK or an
@@ -1064,6 +1085,7 @@ typedef struct dt__hblock {
 typedef struct dt__heap {
     dt__hblock *free_list;
     size_t used, peak, size;
+    uint32_t lock;               /* compiles may run on several threads at once */
 } dt__heap;
 
 static void dt__heap_init(dt__heap *h, void *mem, size_t size) {
@@ -1078,8 +1100,10 @@ static void dt__heap_init(dt__heap *h, void *mem, size_t size) {
     h->size = size;
 }
 
-static void *dt__heap_alloc(size_t n, void *ud) {
-    dt__heap *h = (dt__heap *)ud;
+static void dt__spin_lock(uint32_t *s);
+static void dt__spin_unlock(uint32_t *s);
+
+static void *dt__heap_alloc_locked(dt__heap *h, size_t n) {
     dt__hblock **link, *b;
     size_t need;
     if (n > SIZE_MAX / 2) return NULL;
@@ -1102,10 +1126,17 @@ static void *dt__heap_alloc(size_t n, void *ud) {
     return NULL;
 }
 
-static void dt__heap_free(void *p, void *ud) {
+static void *dt__heap_alloc(size_t n, void *ud) {
     dt__heap *h = (dt__heap *)ud;
+    void *p;
+    dt__spin_lock(&h->lock);
+    p = dt__heap_alloc_locked(h, n);
+    dt__spin_unlock(&h->lock);
+    return p;
+}
+
+static void dt__heap_free_locked(dt__heap *h, void *p) {
     dt__hblock *b, *prev = NULL, *cur;
-    if (!p) return;
     b = (dt__hblock *)((char *)p - DT__HDR);
     h->used -= b->size;
     for (cur = h->free_list; cur && cur < b; cur = cur->next) prev = cur;
@@ -1113,6 +1144,14 @@ static void dt__heap_free(void *p, void *ud) {
     if (prev) prev->next = b; else h->free_list = b;
     if (cur && (char *)b + b->size == (char *)cur) { b->size += cur->size; b->next = cur->next; }
     if (prev && (char *)prev + prev->size == (char *)b) { prev->size += b->size; prev->next = b->next; }
+}
+
+static void dt__heap_free(void *p, void *ud) {
+    dt__heap *h = (dt__heap *)ud;
+    if (!p) return;
+    dt__spin_lock(&h->lock);
+    dt__heap_free_locked(h, p);
+    dt__spin_unlock(&h->lock);
 }
 
 #if !DT_NO_MALLOC
@@ -1131,6 +1170,7 @@ typedef struct dt__arena {
     dt_allocator *a;
     dt__chunk *head;
     size_t total, limit;
+    int oom;                     /* the allocator failed (not the limit) */
 } dt__arena;
 
 static void *dt__arena_alloc(dt__arena *ar, size_t n) {
@@ -1142,7 +1182,7 @@ static void *dt__arena_alloc(dt__arena *ar, size_t n) {
         size_t size = n + hdr > 4096 ? n + hdr : 4096;
         if (n > ar->limit || ar->total + size > ar->limit) return NULL;
         c = (dt__chunk *)ar->a->alloc(size, ar->a->user_data);
-        if (!c) return NULL;
+        if (!c) { ar->oom = 1; return NULL; }
         c->size = size;
         c->used = hdr;
         c->next = ar->head;
@@ -1267,7 +1307,7 @@ typedef struct dt__override {
     char pattern[DT_MAX_NAME];
     size_t len;
     int prefix, level;
-    int64_t until;
+    int64_t start, until;        /* applies to events stamped in [start, until) */
 } dt__override;
 
 struct dt_block {
@@ -1291,6 +1331,7 @@ typedef struct dt__sub {
 
 typedef struct dt__route {
     uint64_t id;
+    dt_str name;
     int level;                   /* export threshold from the rules */
     uint32_t nsubs;
     dt__sub **subs;              /* program order */
@@ -1347,6 +1388,7 @@ struct dt_engine {
     dt__program *previous;       /* for rollback; not seen by readers */
     uint32_t epoch;              /* atomic: read-section parity */
     uint32_t ripcord;            /* atomic */
+    uint32_t ripcord_sites;      /* the rip cord state the sites were computed for */
     uint64_t versions;
     dt__reg_event *events;
     uint32_t nevents;
@@ -1375,8 +1417,14 @@ typedef struct dt__slot {
 
 DT__HOT dt__slot dt__slot_for(dt_engine *e, uint32_t o) {
     dt__slot sl;
-    sl.shared = !(o < (uint32_t)DT_STRIPES - 1u);
+#if DT_NO_THREADS
+    (void)o;
+    sl.shared = 0;
+    sl.s = &e->stripes[0];
+#else
+    sl.shared = !(o + 1u < (uint32_t)DT_STRIPES);
     sl.s = &e->stripes[sl.shared ? 0 : o + 1];
+#endif
     return sl;
 }
 DT__HOT dt__slot dt__slot_of(dt_engine *e) { return dt__slot_for(e, dt__thread_ordinal()); }
@@ -1567,7 +1615,14 @@ static int dt__reg_add(dt_engine *e, const char *name, size_t len, const dt_sche
     r->file_owned = file && copy;
     r->line = line;
     r->level = level;
-    if (has_schema && dt__reg_copy_schema(e, r, f, n) != DT_OK) return DT_ERR_NOMEM;
+    if (has_schema && dt__reg_copy_schema(e, r, f, n) != DT_OK) {
+        uint32_t k;
+        for (k = 0; k < r->nfields; k++) dt__free(e, (void *)r->fields[k].name);
+        dt__free(e, r->fields);
+        if (r->owned) dt__free(e, (void *)r->name.ptr);
+        if (r->file_owned) dt__free(e, (void *)r->file);
+        return DT_ERR_NOMEM;
+    }
     mask = e->event_index_cap - 1u;
     for (i = (uint32_t)id & mask; e->event_index[i]; i = (i + 1) & mask) {}
     e->event_index[i] = ++e->nevents;
@@ -1629,6 +1684,11 @@ DT_API void dt_site_register(dt_site *s) {
     dt__spin_unlock(&dt__sites_lock);
 }
 
+DT_API int dt_site_first(dt_site *s) {
+    dt_site_register(s);
+    return DT__LOAD_ACQ(&s->mode) != DT_SITE_OFF;
+}
+
 DT_API void dt_sites_foreach(dt_site_fn fn, void *ud) {
     dt_site *s;
     dt__spin_lock(&dt__sites_lock);
@@ -1640,6 +1700,7 @@ DT_API void dt_sites_foreach(dt_site_fn fn, void *ud) {
  * rollback, the rip cord or a timed level change. */
 static void dt__sites_recompute(dt_engine *e) {
     dt_site *s;
+    DT__STORE(&e->ripcord_sites, DT__LOAD(&e->ripcord));
     dt__spin_lock(&dt__sites_lock);
     if (DT__LOAD_ACQ(&dt__bound) == e)
         for (s = dt__sites_head; s; s = s->next) DT__STORE(&s->mode, dt__site_mode(e, s));
@@ -1663,8 +1724,10 @@ DT_API void dt_site_emit(dt_site *s, const dt_field *fields, uint32_t nfields) {
     dt_engine *e;
     dt_event ev;
     dt__slot sl;
-    uint32_t ordinal, mode = DT_SITE_MODE(s);
-    if (mode == DT_SITE_NEW) { dt_site_register(s); mode = DT_SITE_MODE(s); }
+    /* acquire: the registering thread wrote id and name_len before its
+     * release store of the mode (free on x86, one barrier on ARM) */
+    uint32_t ordinal, mode = DT__LOAD_ACQ(&s->mode);
+    if (mode == DT_SITE_NEW) { dt_site_register(s); mode = DT__LOAD_ACQ(&s->mode); }
     e = DT__LOAD_ACQ(&dt__bound);
     if (!e || mode == DT_SITE_OFF) return;      /* also: names that fail dt__name_ok stay off */
     ordinal = dt__thread_ordinal();
@@ -1776,7 +1839,10 @@ DT_API dt_engine *dt_create(const dt_desc *desc) {
     if (!desc || desc->nprocessors > DT_MAX_PROCESSORS || (desc->nprocessors && !desc->processors)) return NULL;
     if (dt__choose_allocator(&a, &heap, desc) != DT_OK) return NULL;
     e = (dt_engine *)a.alloc(sizeof *e, a.user_data);
-    if (!e) return NULL;
+    if (!e) {
+        if (desc->logger.log) desc->logger.log(DT_LOG_ERROR, "dt_create: out of memory for the engine itself", desc->logger.user_data);
+        return NULL;
+    }
     memset(e, 0, sizeof *e);
     e->desc = *desc;
     dt__apply_defaults(&e->desc);
@@ -1790,7 +1856,9 @@ DT_API dt_engine *dt_create(const dt_desc *desc) {
     e->self_next = e->start + e->desc.self_interval_ns;
     return e;
 fail:
-    if (desc->logger.log) desc->logger.log(DT_LOG_ERROR, "dt_create: out of memory or invalid processor", desc->logger.user_data);
+    if (desc->logger.log)
+        desc->logger.log(DT_LOG_ERROR, "dt_create: out of memory for the engine's tables, or a processor was refused "
+                         "(give a larger block, lower max_events/max_actions, or check desc.processors)", desc->logger.user_data);
     dt__free_tables(e);
     dt__locks(e, 0);
     e->alloc.free(e, e->alloc.user_data);
@@ -1846,6 +1914,8 @@ struct dt_compiler {
     dt_token risk_at;
     const char *risk_what;
     int depth;
+    void *grown;                 /* DT__PUSH's result, so a failed grow keeps the old list */
+    const dt_token *alloc_at;    /* where a memory error points, when not the next token */
     /* growable lists while compiling, moved into the arena at the end */
     dt__sub *subs;
     uint32_t nsubs, cap_subs;
@@ -1973,6 +2043,7 @@ static void dt__lex_number(dt_compiler *c, dt_token *t) {
         }
         ustart = c->pos;
         while ((ch = dt__lex_peekc(c, 0)) >= 0 && dt__is_alpha(ch)) dt__lex_adv(c);
+        if (c->pos == ustart && unit_kind >= 0) { dt__tok_error(t, "every number in a duration needs a unit: write 1h30m, not 1h30"); return; }
         if (c->pos == ustart) break;
         u = dt__unit_find(dt_strn(c->src + ustart, c->pos - ustart));
         if (!u) { dt__tok_error(t, "unknown unit: durations take ns, us, ms, s, m, h, d; sizes take B, KB, KiB, MB, MiB, GB, GiB"); return; }
@@ -2253,10 +2324,16 @@ DT_API void *dt_compiler_alloc(dt_compiler *c, size_t size) {
     if (!p) {
         char hint[128];
         dt__sb b = dt__sb_make(hint, sizeof hint);
+        const dt_token *at = c->alloc_at ? c->alloc_at : dt_peek(c);
+        if (c->p->arena.oom) {
+            dt_compile_error(c, at, DT_ERR_NOMEM, "out of memory while compiling the program",
+                             "the host allocator or memory block is exhausted; the running program is unchanged");
+            return NULL;
+        }
         dt__sb_puts(&b, "the program needs more than max_program_bytes (");
         dt__sb_u64(&b, c->e->desc.max_program_bytes);
         dt__sb_puts(&b, "); make bounds smaller or raise the limit");
-        dt_compile_error(c, dt_peek(c), DT_ERR_NOMEM, "program too large for its memory bound", hint);
+        dt_compile_error(c, at, DT_ERR_NOMEM, "program too large for its memory bound", hint);
     }
     return p;
 }
@@ -2288,15 +2365,17 @@ static void *dt__grow(dt_compiler *c, void *items, uint32_t n, uint32_t *cap, si
     return bigger;
 }
 #define DT__PUSH(c, arr, n, cap) \
-    (((arr) = DT__TYPEOF_CAST(arr) dt__grow((c), (arr), (n), &(cap), sizeof *(arr))) != NULL)
+    (((c)->grown = dt__grow((c), (arr), (n), &(cap), sizeof *(arr))) != NULL && (((arr) = DT__TYPEOF_CAST(arr)(c)->grown), 1))
 #ifdef __cplusplus
 #define DT__TYPEOF_CAST(arr) (decltype(arr))
 #else
 #define DT__TYPEOF_CAST(arr)
 #endif
 
+/* Exact patterns compare the name as well as the id: two names whose
+ * durable IDs collide must never share a rule silently. */
 static int dt__pattern_matches(const dt_pattern *p, uint64_t id, dt_str name) {
-    if (!p->prefix) return p->id == id;
+    if (!p->prefix) return p->id == id && dt__str_eq(p->text, name);
     return dt__starts(name, p->text);
 }
 
@@ -2355,6 +2434,8 @@ DT_API int dt_expect_pattern(dt_compiler *c, dt_pattern *out) {
     if (c->failed) return c->failed;
     memset(out, 0, sizeof *out);
     t = *dt_peek(c);
+    out->line = t.line;
+    out->column = t.column;
     if (dt_is(&t, "*")) { dt_next(c); out->prefix = 1; out->text = dt_strn("", 0); return DT_OK; }
     if (t.kind == DT_TOK_STRING) {
         dt_next(c);
@@ -3010,7 +3091,7 @@ static int dt__i64_arith(int op, int64_t a, int64_t b, int64_t *out) {
         *out = a * b;
         return 1;
     case DT__DIV: if (!b || (a == INT64_MIN && b == -1)) return 0; *out = a / b; return 1;
-    default: if (!b || (a == INT64_MIN && b == -1)) return 0; *out = a % b; return 1;
+    default: if (!b) return 0; *out = b == -1 ? 0 : a % b; return 1;     /* INT64_MIN % -1 traps in C */
     }
 }
 
@@ -3054,6 +3135,12 @@ static dt_value dt__eval_arith(dt_exec *x, int op, dt_value a, dt_value b) {
         uint64_t r;
         return dt__u64_arith(op, a.as.u64, b.as.u64, &r) ? dt__u64(r) : dt__rule_error(x);
     }
+}
+
+/* -x; also -9223372036854775808, whose literal only fits in u64. */
+static dt_value dt__eval_neg(dt_exec *x, dt_value a) {
+    if (a.type == DT_TYPE_U64 && a.as.u64 == (uint64_t)1 << 63) return dt__i64(INT64_MIN);
+    return dt__eval_arith(x, DT__SUB, dt__i64(0), a);
 }
 
 static int dt__find_ci(dt_str h, dt_str n, int cs) {
@@ -3126,7 +3213,7 @@ DT_API dt_value dt_eval(dt_exec *x, const dt_expr *e) {
     case DT__E_NOT: return dt__bool(!dt__truthy(dt_eval(x, e->a)));
     case DT__E_AND: return dt__bool(dt__truthy(dt_eval(x, e->a)) && dt__truthy(dt_eval(x, e->b)));
     case DT__E_OR: return dt__bool(dt__truthy(dt_eval(x, e->a)) || dt__truthy(dt_eval(x, e->b)));
-    case DT__E_NEG: return dt__eval_arith(x, DT__SUB, dt__i64(0), dt_eval(x, e->a));
+    case DT__E_NEG: return dt__eval_neg(x, dt_eval(x, e->a));
     case DT__E_CMP: return dt__eval_cmp(x, e, dt_eval(x, e->a), dt_eval(x, e->b));
     case DT__E_ARITH: return dt__eval_arith(x, e->op, dt_eval(x, e->a), dt_eval(x, e->b));
     case DT__E_STR: return dt__eval_str(x, e, dt_eval(x, e->a), dt_eval(x, e->b));
@@ -3244,7 +3331,7 @@ static int dt__level_for(const dt__program *p, uint64_t id, dt_str name, int *ex
     *exact = 0;
     for (i = 0; i < p->nprefix_levels; i++) {
         const dt__level_rule *r = &p->prefix_levels[i];
-        if (!r->pattern.prefix && r->pattern.id == id) { *exact = 1; return r->level; }
+        if (!r->pattern.prefix && r->pattern.id == id && dt__str_eq(r->pattern.text, name)) { *exact = 1; return r->level; }
     }
     for (i = 0; i < p->nprefix_levels; i++)
         if (p->prefix_levels[i].pattern.prefix && dt__starts(name, p->prefix_levels[i].pattern.text))
@@ -3258,20 +3345,35 @@ static dt__route *dt__route_slot(dt__program *p, uint64_t id) {
     return &p->routes[i];
 }
 
-static dt__route *dt__route_find(const dt__program *p, uint64_t id) {
+static dt__route *dt__route_find(const dt__program *p, uint64_t id, dt_str name) {
     dt__route *r;
     if (!p->route_cap) return NULL;
     r = dt__route_slot((dt__program *)p, id);
-    return r->id ? r : NULL;
+    return (r->id && dt__str_eq(r->name, name)) ? r : NULL;
 }
 
-static int dt__route_build(dt_compiler *c, uint64_t id, dt_str name) {
+static int dt__route_build(dt_compiler *c, uint64_t id, dt_str name, const dt_pattern *from) {
     dt__program *p = c->p;
     dt__route *r = dt__route_slot(p, id);
     uint32_t i, n = 0;
     int exact;
+    if (r->id && !dt__str_eq(r->name, name)) {
+        char msg[300];
+        dt__sb m = dt__sb_make(msg, sizeof msg);
+        dt__sb_puts(&m, "durable ID collision: '");
+        dt__sb_str(&m, r->name);
+        dt__sb_puts(&m, "' and '");
+        dt__sb_str(&m, name);
+        dt__sb_puts(&m, "' hash to the same ID");
+        dt_token at;
+        memset(&at, 0, sizeof at);
+        at.line = from ? from->line : c->line;
+        at.column = from ? from->column : c->col;
+        return dt_compile_error(c, &at, DT_ERR_COLLISION, msg, "rename one of the events (see docs/durable-ids.md)");
+    }
     if (r->id) return DT_OK;
     r->id = id;
+    r->name = dt_compiler_strdup(c, name);
     p->nroutes++;
     r->level = dt__level_for(p, id, name, &exact);
     for (i = 0; i < p->nsubs; i++) if (dt__pattern_matches(&p->subs[i].pattern, id, name)) n++;
@@ -3315,11 +3417,12 @@ static int dt__link(dt_compiler *c) {
     p->route_cap = dt__pow2_at_least(want * 2u + 1u);
     if (!(p->routes = (dt__route *)dt_compiler_alloc(c, sizeof(dt__route) * p->route_cap))) return c->failed;
     for (i = 0; i < p->nsubs && !c->failed; i++)
-        if (!p->subs[i].pattern.prefix) dt__route_build(c, p->subs[i].pattern.id, p->subs[i].pattern.text);
+        if (!p->subs[i].pattern.prefix) dt__route_build(c, p->subs[i].pattern.id, p->subs[i].pattern.text, &p->subs[i].pattern);
     for (i = 0; i < p->nprefix_levels && !c->failed; i++)
-        if (!p->prefix_levels[i].pattern.prefix) dt__route_build(c, p->prefix_levels[i].pattern.id, p->prefix_levels[i].pattern.text);
+        if (!p->prefix_levels[i].pattern.prefix)
+            dt__route_build(c, p->prefix_levels[i].pattern.id, p->prefix_levels[i].pattern.text, &p->prefix_levels[i].pattern);
     dt__lock_take(&e->lock, &e->desc.lock);
-    for (i = 0; i < e->nevents && !c->failed; i++) dt__route_build(c, e->events[i].id, e->events[i].name);
+    for (i = 0; i < e->nevents && !c->failed; i++) dt__route_build(c, e->events[i].id, e->events[i].name, NULL);
     dt__lock_give(&e->lock, &e->desc.lock);
     return c->failed;
 }
@@ -3386,7 +3489,10 @@ static dt__program *dt__compile(dt_engine *e, const char *text, size_t len, dt_e
 }
 
 /* ---- programs: deploy, rollback, rip cord ------------------------------ */
-static void dt__apply_boosts(dt_engine *e, dt__program *p);
+typedef struct dt__boost_copy dt__boost_copy;
+static dt__boost_copy *dt__boosts_copy(dt_engine *e, const dt__program *p);
+static void dt__boosts_apply(dt_engine *e, dt__boost_copy *b);
+static void dt__override_clear(dt_engine *e);
 
 static int dt__refuse_in_read_section(dt_engine *e, const char *what) {
     if (!dt__tls_reading) return 0;
@@ -3405,52 +3511,62 @@ static void dt__info_of(const dt__program *p, dt_program_info *info) {
     info->recorder_bytes = p->recorder_bytes;
 }
 
-static void dt__deploy_log(dt_engine *e, const char *what, const dt__program *p) {
+static void dt__deploy_log(dt_engine *e, const char *what, uint64_t version, uint64_t hash) {
     char msg[160];
     dt__sb b = dt__sb_make(msg, sizeof msg);
     dt__sb_puts(&b, what);
-    if (p) {
+    if (version) {
         dt__sb_puts(&b, " program v");
-        dt__sb_u64(&b, p->version);
+        dt__sb_u64(&b, version);
         dt__sb_puts(&b, " hash ");
-        dt__sb_hex(&b, p->hash);
+        dt__sb_hex(&b, hash);
     }
     dt__log(e, DT_LOG_INFO, msg);
 }
 
 DT_API int dt_deploy(dt_engine *e, const char *text, size_t len, dt_error *err) {
     dt__program *p, *old;
+    dt_error local;
+    uint64_t version, hash;
+    dt__boost_copy *boosts;
     if (!e) return DT_ERR_INVALID;
+    if (!err) err = &local;
     if (dt__refuse_in_read_section(e, "dt_deploy called from a sink or processor: refused (it would wait for itself)"))
         return DT_ERR_INVALID;
     p = dt__compile(e, text, len, err);
     if (!p) {
+        char msg[600];
         dt__count(e, DT__S_deploy_errors, 1);
-        if (err) {
-            char msg[600];
-            dt_error_format(err, msg, sizeof msg);
-            dt__log(e, DT_LOG_ERROR, msg);
-        }
-        return err ? err->code : DT_ERR_SYNTAX;
+        dt_error_format(err, msg, sizeof msg);
+        dt__log(e, DT_LOG_ERROR, msg);
+        return err->code;
     }
     dt__lock_take(&e->deploy_lock, &e->desc.lock);
-    p->version = ++e->versions;
+    p->version = version = ++e->versions;
+    hash = p->hash;
+    /* p may be replaced and freed by a concurrent deploy once the lock is
+     * given back: copy what applies after (boosts run host sinks, which may
+     * deploy, so they run under no lock) */
+    boosts = dt__boosts_copy(e, p);
     old = e->program;
     dt__publish(e, p);
     if (old) { dt__program_free(e, e->previous); e->previous = old; }
     dt__lock_give(&e->deploy_lock, &e->desc.lock);
     dt__count(e, DT__S_deploys, 1);
-    dt__apply_boosts(e, p);
+    dt__override_clear(e);
+    dt__boosts_apply(e, boosts);
     dt__sites_recompute(e);
-    dt__deploy_log(e, "deployed", p);
+    dt__deploy_log(e, "deployed", version, hash);
     return DT_OK;
 }
 
 DT_API int dt_check(dt_engine *e, const char *text, size_t len, dt_error *err, dt_program_info *info) {
     dt__program *p;
+    dt_error local;
     if (!e) return DT_ERR_INVALID;
+    if (!err) err = &local;
     p = dt__compile(e, text, len, err);
-    if (!p) return err ? err->code : DT_ERR_SYNTAX;
+    if (!p) return err->code;
     if (info) dt__info_of(p, info);
     dt__program_free(e, p);
     return DT_OK;
@@ -3460,28 +3576,35 @@ DT_API int dt_check(dt_engine *e, const char *text, size_t len, dt_error *err, d
  * replaced as previous when keep is set, else frees it. */
 static int dt__swap(dt_engine *e, int rollback) {
     dt__program *cur, *next;
+    uint64_t version = 0, hash = 0;
     if (dt__refuse_in_read_section(e, "dt_rollback/dt_undeploy called from a sink or processor: refused")) return DT_ERR_INVALID;
     dt__lock_take(&e->deploy_lock, &e->desc.lock);
     cur = e->program;
     next = rollback ? e->previous : NULL;
     if ((rollback && !next) || (!rollback && !cur)) { dt__lock_give(&e->deploy_lock, &e->desc.lock); return DT_ERR_EMPTY; }
     dt__publish(e, next);
+    if (next) { version = next->version; hash = next->hash; }
     if (rollback) { e->previous = NULL; dt__program_free(e, cur); }
     else { dt__program_free(e, e->previous); e->previous = cur; }
     dt__lock_give(&e->deploy_lock, &e->desc.lock);
+    dt__override_clear(e);
     dt__sites_recompute(e);
-    dt__deploy_log(e, rollback ? "rolled back to" : "undeployed", rollback ? next : NULL);
+    dt__deploy_log(e, rollback ? "rolled back to" : "undeployed", version, hash);
     return DT_OK;
 }
 
 DT_API int dt_rollback(dt_engine *e) { return e ? dt__swap(e, 1) : DT_ERR_INVALID; }
 DT_API int dt_undeploy(dt_engine *e) { return e ? dt__swap(e, 0) : DT_ERR_INVALID; }
 
+DT_API void dt_ripcord_signal(dt_engine *e, int on) {
+    if (e) DT__STORE_SC(&e->ripcord, on ? 1u : 0u);
+}
+
 DT_API void dt_ripcord(dt_engine *e, int on) {
     if (!e) return;
-    DT__STORE_SC(&e->ripcord, on ? 1u : 0u);
-    if (!dt__tls_reading) dt__sites_recompute(e);
+    dt_ripcord_signal(e, on);
     dt__log(e, DT_LOG_WARN, on ? "rip cord pulled: all processing off" : "rip cord released: processing resumes");
+    dt__sites_recompute(e);
 }
 
 DT_API int dt_ripcord_pulled(dt_engine *e) { return e ? (int)DT__LOAD(&e->ripcord) : 0; }
@@ -3522,16 +3645,27 @@ static int dt__override_match(const dt__override *o, uint64_t id, dt_str name) {
 /* The override level for a name at time now, or -1. The table is only
  * consulted while an override is active (the count is checked first), and
  * then under a short lock. */
+/* The most specific change wins: exact over prefix, longer prefix over
+ * shorter; between equals, the one that lasts longer. */
+static int dt__override_beats(const dt__override *a, const dt__override *b) {
+    if (a->prefix != b->prefix) return !a->prefix;
+    if (a->len != b->len) return a->len > b->len;
+    return a->until > b->until;
+}
+
 static int dt__override_level(dt_engine *e, uint64_t id, dt_str name, int64_t now) {
     uint32_t i, n;
     int level = -1;
+    const dt__override *best = NULL;
     if (!DT__LOAD_ACQ(&e->noverrides)) return -1;
     dt__lock_take(&e->override_lock, &e->desc.lock);
     n = e->noverrides;
     for (i = 0; i < n; i++) {
         const dt__override *o = &e->overrides[i];
-        if (now < o->until && dt__override_match(o, id, name)) level = o->level;
+        if (now < o->start || now >= o->until || !dt__override_match(o, id, name)) continue;
+        if (!best || dt__override_beats(o, best)) best = o;
     }
+    if (best) level = best->level;
     dt__lock_give(&e->override_lock, &e->desc.lock);
     return level;
 }
@@ -3539,7 +3673,7 @@ static int dt__override_level(dt_engine *e, uint64_t id, dt_str name, int64_t no
 /* Adds or extends an override; returns 1 when the set of patterns changed
  * (sites must be recomputed), 0 when an existing one was extended, -1 when
  * the table is full. */
-static int dt__override_set(dt_engine *e, dt_str pattern, int prefix, int level, int64_t until) {
+static int dt__override_set(dt_engine *e, dt_str pattern, int prefix, int level, int64_t start, int64_t until) {
     uint32_t i;
     int rc = -1;
     dt__lock_take(&e->override_lock, &e->desc.lock);
@@ -3548,7 +3682,8 @@ static int dt__override_set(dt_engine *e, dt_str pattern, int prefix, int level,
         if (o->prefix == prefix && dt__str_eq(dt_strn(o->pattern, o->len), pattern)) {
             rc = o->level != level;
             o->level = level;
-            o->until = until;
+            if (until > o->until) o->until = until;        /* extending never shortens */
+            if (start < o->start) o->start = start;
             break;
         }
     }
@@ -3558,6 +3693,7 @@ static int dt__override_set(dt_engine *e, dt_str pattern, int prefix, int level,
         o->len = pattern.len;
         o->prefix = prefix;
         o->level = level;
+        o->start = start;
         o->until = until;
         DT__STORE_REL(&e->noverrides, e->noverrides + 1u);
         rc = 1;
@@ -3579,6 +3715,14 @@ static uint32_t dt__override_expire(dt_engine *e, int64_t now) {
     DT__STORE_REL(&e->noverrides, n);
     dt__lock_give(&e->override_lock, &e->desc.lock);
     return gone;
+}
+
+/* A program change (deploy, rollback, undeploy) ends every timed level
+ * change: an operator rolling back a bad boost must get out of it. */
+static void dt__override_clear(dt_engine *e) {
+    dt__lock_take(&e->override_lock, &e->desc.lock);
+    DT__STORE_REL(&e->noverrides, 0u);
+    dt__lock_give(&e->override_lock, &e->desc.lock);
 }
 
 /* ---- dispatch ---------------------------------------------------------- */
@@ -3610,7 +3754,7 @@ static uint32_t dt__site_mode(dt_engine *e, dt_site *s) {
     if (DT__LOAD(&e->ripcord)) {
         mode = s->level >= e->desc.default_level ? DT_SITE_EXPORT : DT_SITE_OFF;
     } else {
-        if (p) route = dt__route_find(p, s->id);
+        if (p) route = dt__route_find(p, s->id, name);
         if (p && ((route && route->nsubs) || (!route && dt__wild_matches(p, s->id, name)))) mode = DT_SITE_PROCESS;
         else mode = s->level >= dt__threshold(e, p, route, s->id, name, dt__engine_time(e)) ? DT_SITE_EXPORT : DT_SITE_OFF;
         /* a timed change must be re-checked per event until it expires */
@@ -3650,7 +3794,7 @@ static void dt__process(dt_engine *e, dt__program *p, const dt_event *ev, dt__sl
     uint32_t i;
     x.e = e; x.p = p; x.sl = sl; x.ev = *ev; x.owned = 0; x.dropped = 0; x.depth = depth;
     x.block = NULL; x.steps = 0; x.tripped = 0; x.after = after; x.arena_used = 0;
-    r = dt__route_find(p, ev->id);
+    r = dt__route_find(p, ev->id, ev->name);
     if (r) {
         for (i = 0; i < r->nsubs; i++) dt__run_block(&x, r->subs[i]);
     } else {
@@ -3699,12 +3843,12 @@ DT_API void dt_exec_emit(dt_exec *x, const dt_event *in) {
     dt_event ev;
     if (x->depth + 1 >= DT_MAX_EMIT_DEPTH) { dt__add(x->sl, DT__S_emit_depth_exceeded, 1); return; }
     ev = *in;
+    dt__add(x->sl, DT__S_events_in, 1);
+    dt__add(x->sl, DT__S_events_emitted, 1);
     if (!dt__name_ok(ev.name) || (ev.nfields && !ev.fields)) { dt__add(x->sl, DT__S_bad_events, 1); return; }
     if (!ev.id) ev.id = dt_id_n(ev.name.ptr, ev.name.len);
     if (!ev.ts) ev.ts = x->ev.ts;
     if (ev.nfields > DT_MAX_FIELDS) { ev.nfields = DT_MAX_FIELDS; dt__add(x->sl, DT__S_fields_truncated, 1); }
-    dt__add(x->sl, DT__S_events_in, 1);
-    dt__add(x->sl, DT__S_events_emitted, 1);
     dt__process(x->e, x->p, &ev, x->sl, x->depth + 1, x->after);
 }
 
@@ -3798,7 +3942,10 @@ static int dt__defer(dt_engine *e, int32_t idx, const dt_value *args, uint32_t n
         e->npending++;
     }
     dt__lock_give(&e->pending_lock, &e->desc.lock);
-    if (rc != DT_OK) dt__count(e, DT__S_actions_overflow, 1);
+    if (rc != DT_OK) {
+        dt__count(e, DT__S_actions_overflow, 1);
+        dt__audit(e, &e->actions[idx], args, n, NULL, ts, 1, 1);
+    }
     return rc;
 }
 
@@ -3928,9 +4075,6 @@ DT_API int dt_poll(dt_engine *e) {
  *   u32 len (whole record), u64 id, i64 ts, u64 tid, u8 level, u8 nfields,
  *   u16 name_len, name, then per field: u8 type, u8 name_len, name, value
  *   (null: none; bool: u8; i64/u64/f64: 8 bytes; str/bytes: u32 len, bytes). */
-#ifndef DT_MAX_KEY
-#define DT_MAX_KEY 64                /* bytes of a recorder key */
-#endif
 #define DT__DUMP_MAGIC "DTR1"
 #define DT__DUMP_VERSION 1u
 #define DT__REC_FIXED 32u            /* len, id, ts, tid, level, nfields, name_len */
@@ -4172,11 +4316,17 @@ static void dt__dump_send(dt_engine *e, dt__recorder *rec, const dt__ring *r, co
 /* Flushes one ring: copy out under the recorder lock (emitters keep
  * appending meanwhile), then hand the copy to the sink with no lock that an
  * emitter could wait on. Flushes of one recorder are serialised. */
+/* The dump sink runs holding this recorder's flush lock (only other
+ * flushes of the same recorder wait: emitters never take it). A sink that
+ * flushes the same recorder again would wait for itself: refused. */
+static DT__TLS const dt__recorder *dt__tls_flushing;
+
 static void dt__ring_flush(dt_engine *e, dt__recorder *rec, dt__ring *r, int64_t ts) {
     dt__ring snap;
     dt_chunk seg[2], whole;
     uint32_t n, i;
     size_t off = 0;
+    if (dt__tls_flushing == rec) { dt__count(e, DT__S_rule_errors, 1); return; }
     dt__lock_take(&rec->flush_lock, &e->desc.lock);
     dt__lock_take(&rec->block->lock, &e->desc.lock);
     snap = *r;
@@ -4187,7 +4337,9 @@ static void dt__ring_flush(dt_engine *e, dt__recorder *rec, dt__ring *r, int64_t
     if (snap.count) {
         whole.ptr = rec->flush_buf;
         whole.len = off;
+        dt__tls_flushing = rec;
         dt__dump_send(e, rec, &snap, &whole, 1, 0, ts);
+        dt__tls_flushing = NULL;
     }
     dt__lock_give(&rec->flush_lock, &e->desc.lock);
 }
@@ -4268,7 +4420,10 @@ static int dt__key_of(dt_exec *x, const dt__recorder *rec, const dt_event *ev, c
         v = *f;
     }
     switch (v.type) {
-    case DT_TYPE_STR: case DT_TYPE_BYTES: dt__sb_putn(&b, v.as.str.ptr, v.as.str.len); break;
+    case DT_TYPE_STR: case DT_TYPE_BYTES:
+        if (v.as.str.len > DT_MAX_KEY) { dt__add(x->sl, DT__S_overflows, 1); return 0; }   /* never merge keys */
+        dt__sb_putn(&b, v.as.str.ptr, v.as.str.len);
+        break;
     case DT_TYPE_I64: dt__sb_i64(&b, v.as.i64); break;
     case DT_TYPE_U64: dt__sb_u64(&b, v.as.u64); break;
     case DT_TYPE_BOOL: dt__sb_puts(&b, v.as.b ? "true" : "false"); break;
@@ -4331,7 +4486,12 @@ static void dt__recorder_on_event(dt_block *b, dt_exec *x, int tag) {
         dt_str key;
         uint32_t n = 1;
         args[0] = dt__strv(b->name);
-        if (rec->keyed && dt__key_of(x, rec, &x->ev, kb, &key)) { args[1] = dt__strv(key); n = 2; }
+        if (rec->keyed) {
+            /* a trigger without the key would act on every transaction: refuse */
+            if (!dt__key_of(x, rec, &x->ev, kb, &key)) { dt_exec_rule_error(x); return; }
+            args[1] = dt__strv(key);
+            n = 2;
+        }
         dt__fire(x->e, x, dt__find_action(x->e, names[rec->triggers[i].discard]), args, n, &x->ev, x->ev.ts);
     }
 }
@@ -4402,6 +4562,7 @@ static int dt__recorder_settings(dt_compiler *c, dt__recorder *rec) {
 static int dt__recorder_alloc(dt_compiler *c, dt__recorder *rec) {
     uint32_t i;
     size_t ring_bytes;
+    c->alloc_at = &rec->block->at;               /* memory errors point at the recorder */
     rec->nrings = rec->keyed ? rec->max_keys : 1u;
     ring_bytes = (size_t)rec->nrings * rec->cap;
     if (ring_bytes / rec->nrings != rec->cap) return dt_compile_error(c, &rec->block->at, DT_ERR_LIMIT, "recorder too large", NULL);
@@ -4416,6 +4577,7 @@ static int dt__recorder_alloc(dt_compiler *c, dt__recorder *rec) {
     }
     if (!rec->keyed) rec->rings[0].in_use = 1;
     c->p->recorder_bytes += ring_bytes + rec->cap;
+    c->alloc_at = NULL;
     return DT_OK;
 }
 
@@ -4645,9 +4807,13 @@ static int dt__level_static(dt_compiler *c, const dt_pattern *pats, uint32_t n, 
             c->boosts[c->nboosts].level = level;
             c->boosts[c->nboosts++].duration = dur;
         } else {
-            if (!DT__PUSH(c, c->levels, c->nlevels, c->cap_levels)) return c->failed;
-            c->levels[c->nlevels].pattern = pats[i];
-            c->levels[c->nlevels++].level = level;
+            uint32_t k;
+            for (k = 0; k < c->nlevels; k++)          /* a later rule for the same pattern wins */
+                if (c->levels[k].pattern.prefix == pats[i].prefix && dt__str_eq(c->levels[k].pattern.text, pats[i].text)) break;
+            if (k == c->nlevels && !DT__PUSH(c, c->levels, c->nlevels, c->cap_levels)) return c->failed;
+            c->levels[k].pattern = pats[i];
+            c->levels[k].level = level;
+            if (k == c->nlevels) c->nlevels++;
         }
     }
     return DT_OK;
@@ -4664,7 +4830,12 @@ static int dt__level_compile(dt_compiler *c, dt_block *b) {
     if (dt__level_patterns(c, pats, &n) || dt_expect(c, "=", "write: level Name = debug") || dt_expect_level(c, &level))
         return c->failed;
     if (dt_accept(c, "for") && dt_expect_duration(c, &dur)) return c->failed;
-    if (!dt_is(dt_peek(c), "when")) return dt__level_static(c, pats, n, level, dur);
+    if (!dt_is(dt_peek(c), "when")) {
+        dt_action_ref ref;
+        at.text = dt_cstr("set_level");               /* a timed change runs set_level: its risk counts */
+        if (dur && dt_compiler_action(c, &at, &ref)) return c->failed;
+        return dt__level_static(c, pats, n, level, dur);
+    }
     if (!dur) return dt_compile_error(c, dt_peek(c), DT_ERR_SYNTAX, "a triggered level change needs a duration",
                                       "add one before when: level Http* = debug for 5m when ...");
     dt_next(c);
@@ -4710,7 +4881,7 @@ static void dt__act_set_level(dt_engine *e, const dt_action_call *c, void *ud) {
     (void)ud;
     if (!dt__arg_str(c, 0, &pat) || level < 0 || dur <= 0) { dt__count(e, DT__S_rule_errors, 1); return; }
     if (pat.len && pat.ptr[pat.len - 1] == '*') { prefix = 1; pat.len--; }
-    rc = dt__override_set(e, pat, prefix, level, c->ts > INT64_MAX - dur ? INT64_MAX : c->ts + dur);
+    rc = dt__override_set(e, pat, prefix, level, c->ts, c->ts > INT64_MAX - dur ? INT64_MAX : c->ts + dur);
     if (rc < 0) dt__count(e, DT__S_overflows, 1);
     if (rc > 0) dt__sites_recompute(e);
 }
@@ -4744,6 +4915,7 @@ static void dt__act_emit(dt_engine *e, const dt_action_call *c, void *ud) {
     (void)ud;
     memset(&ev, 0, sizeof ev);
     if (!dt__arg_str(c, 0, &ev.name) || (ev.level = dt__arg_level(&c->args[1])) < 0) { dt__count(e, DT__S_rule_errors, 1); return; }
+    if (c->nargs % 2) { dt__count(e, DT__S_rule_errors, 1); return; }   /* a field name without a value */
     for (i = 2; i + 1 < c->nargs; i += 2) {
         if (!dt__arg_str(c, i, &fields[n].name)) { dt__count(e, DT__S_rule_errors, 1); return; }
         fields[n++].value = c->args[i + 1];
@@ -4781,19 +4953,40 @@ static int dt__register_builtins(dt_engine *e) {
 
 /* Boosts (`level P = L for D` without a trigger) start when the program is
  * deployed, through the set_level action so they are audited like any. */
-static void dt__apply_boosts(dt_engine *e, dt__program *p) {
+struct dt__boost_copy {
+    uint32_t n;
+    struct { char pattern[DT_MAX_NAME + 2]; size_t len; int level; int64_t duration; } b[1];
+};
+
+static dt__boost_copy *dt__boosts_copy(dt_engine *e, const dt__program *p) {
+    dt__boost_copy *c;
     uint32_t i;
+    if (!p->nboosts) return NULL;
+    c = (dt__boost_copy *)dt__alloc(e, sizeof *c + sizeof c->b[0] * (p->nboosts - 1));
+    if (!c) { dt__count(e, DT__S_overflows, 1); dt__log(e, DT_LOG_ERROR, "deploy: no memory to start timed level changes"); return NULL; }
+    c->n = p->nboosts;
     for (i = 0; i < p->nboosts; i++) {
-        char buf[DT_MAX_NAME + 2];
-        dt_value args[3];
-        dt__boost *b = &p->boosts[i];
-        memcpy(buf, b->pattern.text.ptr, b->pattern.text.len);
-        buf[b->pattern.text.len] = '*';
-        args[0] = dt__strv(dt_strn(buf, b->pattern.text.len + (size_t)(b->pattern.prefix != 0)));
-        args[1] = dt__level_value(b->level);
-        args[2] = dt__i64(b->duration);
-        dt__fire(e, NULL, dt__find_action(e, "set_level"), args, 3, NULL, dt__engine_time(e));
+        const dt__boost *b = &p->boosts[i];
+        memcpy(c->b[i].pattern, b->pattern.text.ptr, b->pattern.text.len);
+        c->b[i].pattern[b->pattern.text.len] = '*';
+        c->b[i].len = b->pattern.text.len + (size_t)(b->pattern.prefix != 0);
+        c->b[i].level = b->level;
+        c->b[i].duration = b->duration;
     }
+    return c;
+}
+
+static void dt__boosts_apply(dt_engine *e, dt__boost_copy *c) {
+    uint32_t i;
+    int set_level = dt__find_action(e, "set_level");
+    for (i = 0; c && i < c->n; i++) {
+        dt_value args[3];
+        args[0] = dt__strv(dt_strn(c->b[i].pattern, c->b[i].len));
+        args[1] = dt__level_value(c->b[i].level);
+        args[2] = dt__i64(c->b[i].duration);
+        dt__fire(e, NULL, set_level, args, 3, NULL, dt__engine_time(e));
+    }
+    dt__free(e, c);
 }
 
 /* ---- time, flush, self-telemetry --------------------------------------- */
@@ -4853,7 +5046,7 @@ static void dt__visit_blocks(dt_engine *e, int64_t now, int flush) {
 DT_API void dt_tick(dt_engine *e, int64_t now) {
     if (!e) return;
     if (now > DT__LOAD(&e->now)) DT__STORE(&e->now, now);
-    if (dt__override_expire(e, now)) dt__sites_recompute(e);
+    if (dt__override_expire(e, now) || DT__LOAD(&e->ripcord_sites) != DT__LOAD(&e->ripcord)) dt__sites_recompute(e);
     dt__visit_blocks(e, now, 0);
     if (e->desc.self_interval_ns > 0) {
         int due;

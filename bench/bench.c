@@ -86,6 +86,7 @@ static void loop_fn_api(uint64_t n) {
     for (i = 0; i < n; i++) { f[0] = dt_field_u64("i", i); dt_emit(g_engine, &ev); }
 }
 
+static int g_no_ts;
 static dt_engine *make_engine(int timestamps, const char *program) {
     dt_desc d;
     dt_error err;
@@ -94,6 +95,7 @@ static dt_engine *make_engine(int timestamps, const char *program) {
     d.sinks.event = bench_sink;
     d.self_interval_ns = -1;
     if (!timestamps) d.clock.now = bench_fixed_clock;
+    d.no_timestamps = g_no_ts;
     e = dt_create(&d);
     if (!e) { fprintf(stderr, "bench: dt_create failed\n"); exit(1); }
     if (program && dt_deploy(e, program, strlen(program), &err) != DT_OK) {
@@ -140,6 +142,12 @@ int main(int argc, char **argv) {
     g_engine = e;
     row("dt_emit() function API, no program", measure(loop_fn_api, n), empty.median, "");
     dt_destroy(e);
+
+    g_no_ts = 1;
+    e = make_engine(0, NULL);
+    row("enabled site, no rule, no timestamp (sink stamps)", measure(loop_enabled, n), empty.median, "");
+    dt_destroy(e);
+    g_no_ts = 0;
 
     e = make_engine(1, NULL);
     row("enabled site, no rule, default clock stamp", measure(loop_enabled, n), empty.median, "");
