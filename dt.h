@@ -55,6 +55,20 @@
  *
  * LICENSE: MIT, see the end of this file.
  */
+/* Outside the include guard: a file may include dt.h for declarations and
+ * later again with DT_ALL_IMPLEMENTATION defined. */
+#if defined(DT_ALL_IMPLEMENTATION)
+#ifndef DT_IMPLEMENTATION
+#define DT_IMPLEMENTATION
+#endif
+#ifndef DT_QUERY_IMPLEMENTATION
+#define DT_QUERY_IMPLEMENTATION
+#endif
+#ifndef DT_STATEFUL_IMPLEMENTATION
+#define DT_STATEFUL_IMPLEMENTATION
+#endif
+#endif
+
 #ifndef DT_H
 #define DT_H
 
@@ -70,18 +84,6 @@
  * including dt.h, or name a header in DT_CONFIG_FILE that defines them. */
 #ifdef DT_CONFIG_FILE
 #include DT_CONFIG_FILE
-#endif
-
-#if defined(DT_ALL_IMPLEMENTATION)
-#ifndef DT_IMPLEMENTATION
-#define DT_IMPLEMENTATION
-#endif
-#ifndef DT_QUERY_IMPLEMENTATION
-#define DT_QUERY_IMPLEMENTATION
-#endif
-#ifndef DT_STATEFUL_IMPLEMENTATION
-#define DT_STATEFUL_IMPLEMENTATION
-#endif
 #endif
 
 /* DT_NO_THREADS: single-threaded host (firmware main loop): atomics become
@@ -1438,10 +1440,19 @@ DT__HOT void dt__add(dt__slot sl, int which, uint64_t n) {
 }
 static void dt__count(dt_engine *e, int which, uint64_t n) { dt__add(dt__slot_of(e), which, n); }
 
+/* Release on both paths: leaving a read section must publish everything
+ * the reader did before the writer, seeing the count drop, frees the
+ * program. (A fence plus a relaxed store is equivalent, but race detectors
+ * do not model fences.) */
 static void dt__readers_add(dt__slot sl, unsigned idx, uint64_t delta) {
     uint64_t *p = &sl.s->readers[idx];
-    if (sl.shared) DT__FADD(p, delta);
-    else DT__STORE(p, DT__LOAD(p) + delta);
+#if DT_NO_THREADS
+    (void)sl;
+    *p += delta;
+#else
+    if (sl.shared) __atomic_fetch_add(p, delta, __ATOMIC_ACQ_REL);
+    else __atomic_store_n(p, DT__LOAD(p) + delta, __ATOMIC_RELEASE);
+#endif
 }
 
 /* Read section (a small SRCU): a reader counts itself under the current
@@ -1465,9 +1476,6 @@ static dt__program *dt__read_begin(dt_engine *e, dt__reader *r) {
 
 static void dt__read_end(dt__reader *r) {
     dt__tls_reading--;
-#if !DT_NO_THREADS
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-#endif
     dt__readers_add(r->sl, r->idx, (uint64_t)-1);
 }
 
@@ -3806,12 +3814,23 @@ static void dt__process(dt_engine *e, dt__program *p, const dt_event *ev, dt__sl
 
 static void dt__run_after(dt_engine *e, dt__after *after);
 
+/* Field names are 1..DT_MAX_NAME bytes: rules, recorders and exporters
+ * rely on it. */
+static int dt__fields_ok(const dt_event *ev) {
+    uint32_t i;
+    for (i = 0; i < ev->nfields; i++)
+        if (!dt__name_ok(ev->fields[i].name) || ev->fields[i].value.type < DT_TYPE_NULL || ev->fields[i].value.type > DT_TYPE_BYTES)
+            return 0;
+    return 1;
+}
+
 static void dt__emit_checked(dt_engine *e, dt_event *ev, dt__slot sl) {
     dt__reader r;
     dt__program *p;
     dt__after after;
     after.n = 0;
     if (ev->nfields > DT_MAX_FIELDS) { ev->nfields = DT_MAX_FIELDS; dt__add(sl, DT__S_fields_truncated, 1); }
+    if (!dt__fields_ok(ev)) { dt__add(sl, DT__S_bad_events, 1); return; }
     p = dt__read_begin(e, &r);
     if (!p || DT__LOAD(&e->ripcord)) {
         dt_exec x;
@@ -3849,6 +3868,7 @@ DT_API void dt_exec_emit(dt_exec *x, const dt_event *in) {
     if (!ev.id) ev.id = dt_id_n(ev.name.ptr, ev.name.len);
     if (!ev.ts) ev.ts = x->ev.ts;
     if (ev.nfields > DT_MAX_FIELDS) { ev.nfields = DT_MAX_FIELDS; dt__add(x->sl, DT__S_fields_truncated, 1); }
+    if (!dt__fields_ok(&ev)) { dt__add(x->sl, DT__S_bad_events, 1); return; }
     dt__process(x->e, x->p, &ev, x->sl, x->depth + 1, x->after);
 }
 
@@ -3911,22 +3931,22 @@ static void dt__call_action(dt_engine *e, dt__action *a, const dt_value *args, u
     a->fn(e, &call, a->user_data);
 }
 
-/* Copies string arguments into buf so they outlive the event. */
-static uint32_t dt__copy_args(dt_value *dst, const dt_value *src, uint32_t n, char *buf, size_t cap) {
+/* Copies string arguments into buf so they outlive the event. Returns 0
+ * when they do not fit: an action never gets a silently shortened argument. */
+static int dt__copy_args(dt_value *dst, const dt_value *src, uint32_t n, char *buf, size_t cap) {
     uint32_t i;
     size_t used = 0;
-    if (n > DT_MAX_ACTION_ARGS) n = DT_MAX_ACTION_ARGS;
     for (i = 0; i < n; i++) {
         dst[i] = src[i];
         if (src[i].type == DT_TYPE_STR || src[i].type == DT_TYPE_BYTES) {
             size_t len = src[i].as.str.len;
-            if (len > cap - used) len = cap - used;
+            if (len > cap - used) return 0;
             if (len) memcpy(buf + used, src[i].as.str.ptr, len);
             dst[i].as.str = dt_strn(buf + used, len);
             used += len;
         }
     }
-    return n;
+    return 1;
 }
 
 static int dt__defer(dt_engine *e, int32_t idx, const dt_value *args, uint32_t n, int64_t ts) {
@@ -3938,8 +3958,9 @@ static int dt__defer(dt_engine *e, int32_t idx, const dt_value *args, uint32_t n
         q = &e->pending[(e->pending_head + e->npending) % e->desc.max_pending];
         q->action = idx;
         q->ts = ts;
-        q->nargs = dt__copy_args(q->args, args, n, q->bytes, sizeof q->bytes);
-        e->npending++;
+        q->nargs = n;
+        if (dt__copy_args(q->args, args, n, q->bytes, sizeof q->bytes)) e->npending++;
+        else rc = DT_ERR_LIMIT;                          /* strings over DT_PENDING_ARG_BYTES */
     }
     dt__lock_give(&e->pending_lock, &e->desc.lock);
     if (rc != DT_OK) {
@@ -3973,7 +3994,12 @@ static int dt__fire(dt_engine *e, dt_exec *x, int32_t idx, const dt_value *args,
         ic->action = idx;
         ic->trigger = NULL;                  /* the event is gone by then */
         ic->ts = ts;
-        ic->nargs = dt__copy_args(ic->args, args, n, buf, DT_PENDING_ARG_BYTES);
+        ic->nargs = n;
+        if (!dt__copy_args(ic->args, args, n, buf, DT_PENDING_ARG_BYTES)) {
+            dt__count(e, DT__S_actions_overflow, 1);
+            dt__audit(e, a, args, n, trigger, ts, 0, 1);
+            return DT_ERR_LIMIT;
+        }
         x->after->n++;
     }
     return DT_OK;
