@@ -664,6 +664,33 @@ TEST dump_sink_may_emit_but_not_reflush_its_recorder(void) {
     PASS();
 }
 
+/* A block that spends more than budget_steps on one event is switched off,
+ * counted and logged; the host and the other blocks keep running. */
+TEST block_over_budget_is_switched_off_and_reported(void) {
+    cap c;
+    dt_desc d = desc_for(&c);
+    dt_engine *e;
+    dt_stats st;
+    d.budget_steps = 10;
+    e = dt_create(&d);
+    ASSERT_EQ(DT_OK, deploy(e, "recorder cheap { record * }\n"
+                               "recorder costly { record * where a + a + a + a + a + a + a > 0 }\n"));
+    c.logs[0] = 0;
+    emit(e, "A", DT_INFO, T0);
+    emit(e, "B", DT_INFO, T0 + 1);
+    dt_get_stats(e, &st);
+    ASSERT_EQ(1u, st.budget_trips);
+    ASSERT_STR_EQ("2:dt: block 'costly' exceeded its budget of 10 steps per event and was switched off\n", c.logs);
+    ASSERT_EQ(2, c.nevents);                                  /* the events themselves still pass */
+    ASSERT_EQ(DT_OK, dt_recorder_flush(e, "cheap", NULL));
+    ASSERT_EQ(2u, c.records);
+    ASSERT_EQ(DT_OK, dt_recorder_flush(e, "costly", NULL));
+    ASSERT_EQ(2u, c.records);                                 /* nothing recorded once tripped */
+    ASSERT_EQ(1, c.ndumps);
+    dt_destroy(e);
+    PASS();
+}
+
 TEST logger_reports_deploys_and_errors(void) {
     cap c;
     dt_desc d = desc_for(&c);
@@ -950,6 +977,7 @@ SUITE(engine) {
     RUN_TEST(lock_hooks_are_called_and_balanced);
     RUN_TEST(event_action_and_self_sinks_run_outside_locks);
     RUN_TEST(dump_sink_holds_only_the_flush_lock);
+    RUN_TEST(block_over_budget_is_switched_off_and_reported);
     RUN_TEST(dump_sink_may_emit_but_not_reflush_its_recorder);
     RUN_TEST(logger_reports_deploys_and_errors);
     RUN_TEST(logger_reports_failed_deploy_without_error_struct);
