@@ -3902,10 +3902,9 @@ static int dt__rate_allow(dt_engine *e, dt__action *a, int64_t now) {
     return ok;
 }
 
-static void dt__audit(dt_engine *e, const dt__action *a, const dt_value *args, uint32_t n, const dt_event *trigger,
-                      int64_t ts, int deferred, int suppressed) {
+static dt_action_call dt__call_of(const dt__action *a, const dt_value *args, uint32_t n, const dt_event *trigger,
+                                  int64_t ts, int deferred, int suppressed) {
     dt_action_call call;
-    if (!e->desc.sinks.action) return;
     call.action = a->name;
     call.args = args;
     call.nargs = n;
@@ -3913,21 +3912,20 @@ static void dt__audit(dt_engine *e, const dt__action *a, const dt_value *args, u
     call.ts = ts;
     call.deferred = deferred;
     call.suppressed = suppressed;
-    e->desc.sinks.action(&call, e->desc.sinks.user_data);
+    return call;
+}
+
+static void dt__audit(dt_engine *e, const dt__action *a, const dt_value *args, uint32_t n, const dt_event *trigger,
+                      int64_t ts, int deferred, int suppressed) {
+    dt_action_call call = dt__call_of(a, args, n, trigger, ts, deferred, suppressed);
+    if (e->desc.sinks.action) e->desc.sinks.action(&call, e->desc.sinks.user_data);
 }
 
 static void dt__call_action(dt_engine *e, dt__action *a, const dt_value *args, uint32_t n, const dt_event *trigger,
                             int64_t ts, int deferred) {
-    dt_action_call call;
+    dt_action_call call = dt__call_of(a, args, n, trigger, ts, deferred, 0);
     dt__count(e, DT__S_actions_fired, 1);
-    dt__audit(e, a, args, n, trigger, ts, deferred, 0);
-    call.action = a->name;
-    call.args = args;
-    call.nargs = n;
-    call.trigger = trigger;
-    call.ts = ts;
-    call.deferred = deferred;
-    call.suppressed = 0;
+    if (e->desc.sinks.action) e->desc.sinks.action(&call, e->desc.sinks.user_data);
     a->fn(e, &call, a->user_data);
 }
 

@@ -571,6 +571,24 @@ static uint8_t *cli_join_chunks(const dt_dump *d, size_t *len) {
     return bytes;
 }
 
+/* The dump header's keys, shared by replay's dump lines and dt decode:
+ * {"type":"dump","recorder":..,"key":..,"ts":..,"records":..,"overwritten":..,"torn":..
+ * (the caller closes the object). */
+static void cli_write_dump_header(const dtj_writer *w, dt_str recorder, dt_str key, int64_t ts, uint32_t records,
+                                  uint64_t overwritten, uint32_t flags) {
+    dtj_write_raw(w, "{\"type\":\"dump\",\"recorder\":");
+    dtj_write_string(w, recorder.ptr, recorder.len);
+    dtj_write_raw(w, ",\"key\":");
+    dtj_write_string(w, key.ptr, key.len);
+    dtj_write_raw(w, ",\"ts\":");
+    dtj_write_i64(w, ts);
+    dtj_write_raw(w, ",\"records\":");
+    dtj_write_u64(w, records);
+    dtj_write_raw(w, ",\"overwritten\":");
+    dtj_write_u64(w, overwritten);
+    dtj_write_raw(w, (flags & DT_DUMP_TORN) ? ",\"torn\":true" : ",\"torn\":false");
+}
+
 static void cli_write_error_offset(cli *c, size_t offset, const char *message) {
     dtj_write_raw(&c->out, "{\"type\":\"error\",\"offset\":");
     dtj_write_u64(&c->out, offset);
@@ -603,17 +621,8 @@ static void cli_sink_dump(const dt_dump *d, void *user_data) {
         free(bytes);
         return;
     }
-    dtj_write_raw(w, "{\"type\":\"dump\",\"recorder\":");
-    dtj_write_string(w, d->recorder.ptr, d->recorder.len);
-    dtj_write_raw(w, ",\"key\":");
-    dtj_write_string(w, d->key.ptr, d->key.len);
-    dtj_write_raw(w, ",\"ts\":");
-    dtj_write_i64(w, d->ts);
-    dtj_write_raw(w, ",\"records\":");
-    dtj_write_u64(w, d->records);
-    dtj_write_raw(w, ",\"overwritten\":");
-    dtj_write_u64(w, d->overwritten);
-    dtj_write_raw(w, (dec.flags & DT_DUMP_TORN) ? ",\"torn\":true,\"events\":[" : ",\"torn\":false,\"events\":[");
+    cli_write_dump_header(w, d->recorder, d->key, d->ts, d->records, d->overwritten, dec.flags);
+    dtj_write_raw(w, ",\"events\":[");
     dec.records = 0;
     dt_dump_decode(bytes, len, cli_dump_header_seen, cli_dump_record_write, &dec, &bad);
     dtj_write_raw(w, "]}");
@@ -1028,17 +1037,8 @@ done:
 static void cli_decode_header(const dt_dump_header *h, void *user_data) {
     cli_decode *d = (cli_decode *)user_data;
     const dtj_writer *w = &d->c->out;
-    dtj_write_raw(w, "{\"type\":\"dump\",\"recorder\":");
-    dtj_write_string(w, h->recorder.ptr, h->recorder.len);
-    dtj_write_raw(w, ",\"key\":");
-    dtj_write_string(w, h->key.ptr, h->key.len);
-    dtj_write_raw(w, ",\"ts\":");
-    dtj_write_i64(w, h->ts);
-    dtj_write_raw(w, ",\"records\":");
-    dtj_write_u64(w, h->records);
-    dtj_write_raw(w, ",\"overwritten\":");
-    dtj_write_u64(w, h->overwritten);
-    dtj_write_raw(w, (h->flags & DT_DUMP_TORN) ? ",\"torn\":true}" : ",\"torn\":false}");
+    cli_write_dump_header(w, h->recorder, h->key, h->ts, h->records, h->overwritten, h->flags);
+    dtj_write_raw(w, "}");
     cli_endl(d->c);
 }
 
