@@ -952,7 +952,9 @@ DT__HOT uint32_t dt__thread_ordinal(void) {
 
 /* ---- text utilities ---------------------------------------------------- */
 
-static int dt__str_eq(dt_str a, dt_str b) { return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0); }
+static int dt__str_eq(dt_str a, dt_str b) {
+    return a.len == b.len && (a.ptr == b.ptr || a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
 static int dt__str_eqc(dt_str a, const char *b) { return dt__str_eq(a, dt_cstr(b)); }
 static char dt__lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
 static int dt__str_ieq(dt_str a, dt_str b) {
@@ -3381,7 +3383,7 @@ static int dt__route_build(dt_compiler *c, uint64_t id, dt_str name, const dt_pa
     }
     if (r->id) return DT_OK;
     r->id = id;
-    r->name = dt_compiler_strdup(c, name);
+    r->name = name;          /* a registry name (lives with the engine) or pattern text (with the program) */
     p->nroutes++;
     r->level = dt__level_for(p, id, name, &exact);
     for (i = 0; i < p->nsubs; i++) if (dt__pattern_matches(&p->subs[i].pattern, id, name)) n++;
@@ -3424,14 +3426,16 @@ static int dt__link(dt_compiler *c) {
     dt__lock_give(&e->lock, &e->desc.lock);
     p->route_cap = dt__pow2_at_least(want * 2u + 1u);
     if (!(p->routes = (dt__route *)dt_compiler_alloc(c, sizeof(dt__route) * p->route_cap))) return c->failed;
+    /* registered names first: a site's name is then the very pointer the
+     * route holds, and the name check on the emit path is one compare */
+    dt__lock_take(&e->lock, &e->desc.lock);
+    for (i = 0; i < e->nevents && !c->failed; i++) dt__route_build(c, e->events[i].id, e->events[i].name, NULL);
+    dt__lock_give(&e->lock, &e->desc.lock);
     for (i = 0; i < p->nsubs && !c->failed; i++)
         if (!p->subs[i].pattern.prefix) dt__route_build(c, p->subs[i].pattern.id, p->subs[i].pattern.text, &p->subs[i].pattern);
     for (i = 0; i < p->nprefix_levels && !c->failed; i++)
         if (!p->prefix_levels[i].pattern.prefix)
             dt__route_build(c, p->prefix_levels[i].pattern.id, p->prefix_levels[i].pattern.text, &p->prefix_levels[i].pattern);
-    dt__lock_take(&e->lock, &e->desc.lock);
-    for (i = 0; i < e->nevents && !c->failed; i++) dt__route_build(c, e->events[i].id, e->events[i].name, NULL);
-    dt__lock_give(&e->lock, &e->desc.lock);
     return c->failed;
 }
 
