@@ -128,7 +128,7 @@
 #ifndef DT_MAX_ACTION_ARGS     /* arguments of one action call */
 #define DT_MAX_ACTION_ARGS 8
 #endif
-#ifndef DT_PENDING_ARG_BYTES   /* bytes of string arguments kept per deferred action */
+#ifndef DT_PENDING_ARG_BYTES   /* bytes of string arguments a host action call may carry (else refused) */
 #define DT_PENDING_ARG_BYTES 256
 #endif
 #ifndef DT_EXEC_ARENA          /* per-event scratch bytes for processors (stack) */
@@ -362,7 +362,8 @@ enum {
 DT_API void dt_site_emit(dt_site *site, const dt_field *fields, uint32_t nfields);
 
 /* Registers a site on its first execution; nonzero when it is on. Keeps
- * DT_EMIT from evaluating fields of a site that turns out to be off. */
+ * DT_EMIT from evaluating fields of a site that turns out to be off.
+ * Thread-safe (registration is serialised). */
 DT_API int dt_site_first(dt_site *site);
 static inline int dt_site_ready(dt_site *site) {
     return DT_SITE_MODE(site) != DT_SITE_NEW || dt_site_first(site);
@@ -394,9 +395,13 @@ typedef struct dt_clock {
     void *user_data;
 } dt_clock;
 
-/* Lock hook: the engine asks for a few locks (one per engine plus one per
- * flight recorder) and holds them only for short, bounded work; host code
- * (sinks, actions) never runs under them. Default: a built-in spinlock. */
+/* Lock hook: the engine asks for a few locks (four per engine, one per
+ * program block, one more per flight recorder) and holds them only for
+ * short, bounded work. Actions and the event, metric and action sinks never
+ * run under them; the dump sink runs under its recorder's flush lock only.
+ * The allocator, clock and lock hooks may be called under an engine lock and
+ * must not call back into dt. The fixed-block heap uses its own spinlock.
+ * Default: a built-in spinlock. */
 typedef struct dt_lock_hooks {
     void *(*create)(void *user_data);
     void (*destroy)(void *lock, void *user_data);
@@ -410,8 +415,10 @@ typedef struct dt_dump dt_dump;
 typedef struct dt_action_call dt_action_call;
 
 /* Sinks receive what leaves the engine. Each may be NULL. They run on the
- * emitting (or ticking) thread, outside every engine lock; the pointers they
- * get are borrowed for the call. */
+ * emitting (or ticking) thread, outside the engine's locks (the dump sink
+ * holds only its recorder's flush lock); the pointers they get are borrowed
+ * for the call. A sink may emit; it may not deploy, roll back, undeploy or
+ * flush a recorder (refused: it would wait for itself). */
 typedef struct dt_sinks {
     void (*event)(const dt_event *ev, void *user_data);         /* exported events */
     void (*metric)(const dt_metric *m, void *user_data);        /* processor metrics */
@@ -447,7 +454,7 @@ typedef struct dt_desc {
         void *ptr;               /* a fixed block: the engine never calls an allocator */
         size_t size;
     } memory;
-    dt_clock clock;              /* default: timespec_get (unless DT_NO_CLOCK) */
+    dt_clock clock;              /* default: clock_gettime(CLOCK_REALTIME), else timespec_get (unless DT_NO_CLOCK) */
     dt_lock_hooks lock;          /* default: built-in spinlock */
     dt_logger logger;            /* default: silent */
     dt_sinks sinks;
@@ -467,8 +474,9 @@ typedef struct dt_desc {
     uint32_t nprocessors;
 } dt_desc;
 
-/* Creates an engine; NULL if desc is invalid or memory is short (the logger
- * says why). Not thread-safe against other calls on the same engine. */
+/* Creates an engine; NULL if desc is invalid (too many processors, no
+ * allocator under DT_NO_MALLOC) or memory is short (then the logger says
+ * why). */
 DT_API dt_engine *dt_create(const dt_desc *desc);
 
 /* Frees everything the engine owns, unbinding its sites. No other call on e
@@ -508,7 +516,7 @@ DT_API int64_t dt_now(dt_engine *e);
     X(budget_trips, "blocks switched off for exceeding their budget")                \
     X(actions_fired, "actions run")                                                  \
     X(actions_suppressed, "actions refused by their rate limit")                     \
-    X(actions_overflow, "deferred actions refused: queue full")                      \
+    X(actions_overflow, "actions refused: queue full or arguments too long")         \
     X(recorder_records, "records appended to flight recorders")                      \
     X(recorder_overwritten, "records overwritten before a flush")                    \
     X(recorder_too_big, "records larger than their recorder, not kept")             \
@@ -587,7 +595,7 @@ struct dt_action_call {
     const dt_event *trigger; /* the event that fired it; NULL from dt_poll/host */
     int64_t ts;              /* engine time of the trigger */
     int deferred;            /* 1 when run from dt_poll */
-    int suppressed;          /* in the action sink only: refused by rate limit */
+    int suppressed;          /* in the action sink only: refused (rate limit, full queue, arguments too long) */
 };
 
 typedef void (*dt_action_fn)(dt_engine *e, const dt_action_call *call, void *user_data);
@@ -2911,6 +2919,7 @@ typedef struct dt__inline_call {     /* host actions run after the read section 
     int32_t action;
     uint32_t nargs;
     dt_value args[DT_MAX_ACTION_ARGS];
+    char bytes[DT_PENDING_ARG_BYTES];
     const dt_event *trigger;
     int64_t ts;
 } dt__inline_call;
@@ -3588,18 +3597,20 @@ DT_API int dt_check(dt_engine *e, const char *text, size_t len, dt_error *err, d
  * replaced as previous when keep is set, else frees it. */
 static int dt__swap(dt_engine *e, int rollback) {
     dt__program *cur, *next;
+    dt__boost_copy *boosts = NULL;
     uint64_t version = 0, hash = 0;
     if (dt__refuse_in_read_section(e, "dt_rollback/dt_undeploy called from a sink or processor: refused")) return DT_ERR_INVALID;
     dt__lock_take(&e->deploy_lock, &e->desc.lock);
     cur = e->program;
     next = rollback ? e->previous : NULL;
     if ((rollback && !next) || (!rollback && !cur)) { dt__lock_give(&e->deploy_lock, &e->desc.lock); return DT_ERR_EMPTY; }
+    if (next) { version = next->version; hash = next->hash; boosts = dt__boosts_copy(e, next); }
     dt__publish(e, next);
-    if (next) { version = next->version; hash = next->hash; }
     if (rollback) { e->previous = NULL; dt__program_free(e, cur); }
     else { dt__program_free(e, e->previous); e->previous = cur; }
     dt__lock_give(&e->deploy_lock, &e->desc.lock);
     dt__override_clear(e);
+    dt__boosts_apply(e, boosts);                 /* the restored program's timed changes start again */
     dt__sites_recompute(e);
     dt__deploy_log(e, rollback ? "rolled back to" : "undeployed", version, hash);
     return DT_OK;
@@ -3658,11 +3669,10 @@ static int dt__override_match(const dt__override *o, uint64_t id, dt_str name) {
  * consulted while an override is active (the count is checked first), and
  * then under a short lock. */
 /* The most specific change wins: exact over prefix, longer prefix over
- * shorter; between equals, the one that lasts longer. */
+ * shorter. (Two entries never tie: one pattern has one entry.) */
 static int dt__override_beats(const dt__override *a, const dt__override *b) {
     if (a->prefix != b->prefix) return !a->prefix;
-    if (a->len != b->len) return a->len > b->len;
-    return a->until > b->until;
+    return a->len > b->len;
 }
 
 static int dt__override_level(dt_engine *e, uint64_t id, dt_str name, int64_t now) {
@@ -3694,8 +3704,9 @@ static int dt__override_set(dt_engine *e, dt_str pattern, int prefix, int level,
         if (o->prefix == prefix && dt__str_eq(dt_strn(o->pattern, o->len), pattern)) {
             rc = o->level != level;
             o->level = level;
+            if (o->until <= start) o->start = start;        /* ended, not yet swept: a fresh window */
+            else if (start < o->start) o->start = start;
             if (until > o->until) o->until = until;        /* extending never shortens */
-            if (start < o->start) o->start = start;
             break;
         }
     }
@@ -3991,13 +4002,11 @@ static int dt__fire(dt_engine *e, dt_exec *x, int32_t idx, const dt_value *args,
     if (x->after->n >= sizeof x->after->calls / sizeof x->after->calls[0]) return dt__defer(e, idx, args, n, ts);
     {
         dt__inline_call *ic = &x->after->calls[x->after->n];
-        char *buf = (char *)dt_exec_scratch(x, DT_PENDING_ARG_BYTES);
-        if (!buf) return dt__defer(e, idx, args, n, ts);
         ic->action = idx;
         ic->trigger = NULL;                  /* the event is gone by then */
         ic->ts = ts;
         ic->nargs = n;
-        if (!dt__copy_args(ic->args, args, n, buf, DT_PENDING_ARG_BYTES)) {
+        if (!dt__copy_args(ic->args, args, n, ic->bytes, sizeof ic->bytes)) {
             dt__count(e, DT__S_actions_overflow, 1);
             dt__audit(e, a, args, n, trigger, ts, 0, 1);
             return DT_ERR_LIMIT;
@@ -4342,19 +4351,18 @@ static void dt__dump_send(dt_engine *e, dt__recorder *rec, const dt__ring *r, co
 }
 
 /* Flushes one ring: copy out under the recorder lock (emitters keep
- * appending meanwhile), then hand the copy to the sink with no lock that an
- * emitter could wait on. Flushes of one recorder are serialised. */
-/* The dump sink runs holding this recorder's flush lock (only other
- * flushes of the same recorder wait: emitters never take it). A sink that
- * flushes the same recorder again would wait for itself: refused. */
-static DT__TLS const dt__recorder *dt__tls_flushing;
+ * appending meanwhile), then hand the copy to the dump sink. The sink runs
+ * holding only this recorder's flush lock, which emitters never take; only
+ * other flushes of the same recorder wait. A flush from inside a dump sink
+ * could wait for itself (or cross another thread's flush): refused. */
+static DT__TLS int dt__tls_in_dump;
 
-static void dt__ring_flush(dt_engine *e, dt__recorder *rec, dt__ring *r, int64_t ts) {
+static int dt__ring_flush(dt_engine *e, dt__recorder *rec, dt__ring *r, int64_t ts) {
     dt__ring snap;
     dt_chunk seg[2], whole;
     uint32_t n, i;
     size_t off = 0;
-    if (dt__tls_flushing == rec) { dt__count(e, DT__S_rule_errors, 1); return; }
+    if (dt__tls_in_dump) { dt__count(e, DT__S_rule_errors, 1); return DT_ERR_INVALID; }
     dt__lock_take(&rec->flush_lock, &e->desc.lock);
     dt__lock_take(&rec->block->lock, &e->desc.lock);
     snap = *r;
@@ -4365,11 +4373,12 @@ static void dt__ring_flush(dt_engine *e, dt__recorder *rec, dt__ring *r, int64_t
     if (snap.count) {
         whole.ptr = rec->flush_buf;
         whole.len = off;
-        dt__tls_flushing = rec;
+        dt__tls_in_dump = 1;
         dt__dump_send(e, rec, &snap, &whole, 1, 0, ts);
-        dt__tls_flushing = NULL;
+        dt__tls_in_dump = 0;
     }
     dt__lock_give(&rec->flush_lock, &e->desc.lock);
+    return DT_OK;
 }
 
 static void dt__ring_discard(dt_engine *e, dt__recorder *rec, dt__ring *r) {
@@ -4483,8 +4492,9 @@ static void dt__recorder_append(dt_exec *x, dt__recorder *rec) {
 }
 
 /* Flush or discard, for one key, or every ring when key is NULL. */
-static void dt__recorder_act(dt_engine *e, dt__recorder *rec, const dt_str *key, int discard, int64_t ts) {
+static int dt__recorder_act(dt_engine *e, dt__recorder *rec, const dt_str *key, int discard, int64_t ts) {
     uint32_t i;
+    int rc = DT_OK;
     for (i = 0; i < rec->nrings; i++) {
         dt__ring *r = &rec->rings[i];
         if (rec->keyed) {
@@ -4496,8 +4506,9 @@ static void dt__recorder_act(dt_engine *e, dt__recorder *rec, const dt_str *key,
             if (!match || discard) continue;
         }
         if (discard) dt__ring_discard(e, rec, r);
-        else dt__ring_flush(e, rec, r, ts);
+        else if (dt__ring_flush(e, rec, r, ts) != DT_OK) rc = DT_ERR_INVALID;
     }
+    return rc;
 }
 
 static void dt__recorder_on_event(dt_block *b, dt_exec *x, int tag) {
@@ -4662,7 +4673,7 @@ static int dt__recorder_public(dt_engine *e, const char *name, const char *key, 
     if (!e || !name) return DT_ERR_INVALID;
     rec = dt__recorder_find(dt__read_begin(e, &r), dt_cstr(name));
     if (!rec) rc = DT_ERR_UNKNOWN;
-    else dt__recorder_act(e, rec, key ? &k : NULL, discard, dt__engine_time(e));
+    else rc = dt__recorder_act(e, rec, key ? &k : NULL, discard, dt__engine_time(e));
     dt__read_end(&r);
     return rc;
 }
@@ -4673,13 +4684,14 @@ DT_API int dt_recorder_discard(dt_engine *e, const char *recorder, const char *k
 /* For a fatal-signal path: no waiting. A ring whose lock is held elsewhere
  * is read as it stands and the dump is flagged torn; nothing is reset. */
 DT_API int dt_recorder_flush_emergency(dt_engine *e, const char *recorder) {
-    dt__program *p;
+    dt__reader rd;
     dt__recorder *rec;
     uint32_t i;
     if (!e || !recorder) return DT_ERR_INVALID;
-    p = DT__LOAD_ACQ(&e->program);
-    rec = dt__recorder_find(p, dt_cstr(recorder));
-    if (!rec) return DT_ERR_UNKNOWN;
+    /* a read section never waits, so it is safe here and keeps a deploy
+     * finishing on another thread from freeing the recorder under us */
+    rec = dt__recorder_find(dt__read_begin(e, &rd), dt_cstr(recorder));
+    if (!rec) { dt__read_end(&rd); return DT_ERR_UNKNOWN; }
     for (i = 0; i < rec->nrings; i++) {
         dt__ring *r = &rec->rings[i];
         dt_chunk seg[2];
@@ -4690,6 +4702,7 @@ DT_API int dt_recorder_flush_emergency(dt_engine *e, const char *recorder) {
         }
         if (locked) dt__spin_unlock(&rec->block->lock.spin);
     }
+    dt__read_end(&rd);
     return DT_OK;
 }
 
@@ -4932,7 +4945,7 @@ static void dt__act_recorder(dt_engine *e, const dt_action_call *c, void *ud) {
     int has_key = dt__arg_str(c, 1, &key);
     dt__recorder *rec = dt__arg_str(c, 0, &name) ? dt__recorder_find(DT__LOAD_ACQ(&e->program), name) : NULL;
     if (!rec) { dt__count(e, DT__S_rule_errors, 1); return; }
-    dt__recorder_act(e, rec, has_key ? &key : NULL, ud != NULL, c->ts);
+    (void)dt__recorder_act(e, rec, has_key ? &key : NULL, ud != NULL, c->ts);
 }
 
 /* emit(name, level, field1, value1, ...) */

@@ -12,10 +12,19 @@
  * Each test binary expands GREATEST_MAIN_DEFS(); once at file scope and
  * brackets its RUN_SUITE calls with GREATEST_MAIN_BEGIN()/_END() in main.
  *
- * Command line: -h help, -v verbose, -l list, -t/-s NAME only tests/suites
- * containing NAME, -e NAME exclude tests, -x stop at first failure.  Caveat
- * for a future swap: upstream spells the latter -f (accepted here too), uses
- * -x NAME to exclude and -e for exact matching, so scripts using -x/-e change.
+ * Command line, the same flags as upstream greatest, so either header runs
+ * the same scripts:
+ *   -h, --help  usage              -v  verbose: one line per test
+ *   -l          list suites and tests, run nothing
+ *   -f          stop after the first failure
+ *   -a          abort() at the first failure (implies -f; for a debugger)
+ *   -s SUITE    run only suites whose name contains SUITE
+ *   -t TEST     run only tests whose name contains TEST
+ *   -e          -s and -t match whole names exactly instead
+ *   -x EXCLUDE  skip suites and tests whose name contains EXCLUDE
+ * Arguments after "--" are ignored.  Unlike upstream, an unknown option or a
+ * flag with letters after it ("-fv") is a usage error (exit status 1), so CI
+ * never silently runs a different set of tests than it asked for.
  *
  * The last line of output is always "N passed, N failed" (plus
  * ", N skipped" if any test was skipped); CI parses that line.
@@ -52,11 +61,11 @@ typedef void greatest_teardown_cb(void *udata);
 /* All run state lives in one struct so GREATEST_MAIN_DEFS defines one thing. */
 struct greatest_run_info {
     unsigned verbosity;                    /* command-line options */
-    int list_only, first_fail;
-    const char *test_filter, *suite_filter, *test_exclude;
+    int list_only, first_fail, abort_on_fail, exact;
+    const char *test_filter, *suite_filter, *exclude;
     const char *suite_name, *test_name;    /* where we are */
     int suite_header_pending; /* header printed lazily: silent empty suites */
-    int aborted;              /* set after a failure when first_fail is on */
+    int aborted;              /* set after a failure when first_fail (-f) is on */
     unsigned col;             /* progress marks on the current line */
     const char *msg;          /* PASSm/SKIPm/FAILm message of current test */
     int fail_reported;        /* failure already printed with file:line */
@@ -75,9 +84,18 @@ extern struct greatest_run_info greatest_info;
  * the header without link clashes or unused-function warnings; only the
  * state itself needs one definition (GREATEST_MAIN_DEFS). ---- */
 
-/* A NULL filter matches everything; otherwise a plain substring match. */
-static inline int greatest_name_matches_(const char *name, const char *filter) {
-    return filter == NULL || strstr(name, filter) != NULL;
+/* A NULL or empty filter matches everything; otherwise a substring match,
+ * or whole-name equality when exact is set (-e). */
+static inline int greatest_name_matches_(const char *name, const char *filter,
+                                         int exact) {
+    if (filter == NULL || filter[0] == '\0') return 1;
+    return exact ? strcmp(name, filter) == 0 : strstr(name, filter) != NULL;
+}
+
+/* -x: a name containing the exclusion (never exact) is skipped. */
+static inline int greatest_name_excluded_(const char *name) {
+    const char *x = greatest_info.exclude;
+    return x != NULL && x[0] != '\0' && strstr(name, x) != NULL;
 }
 
 /* Finish a row of progress marks before printing anything line-oriented. */
@@ -96,12 +114,17 @@ static inline void greatest_mark_(char c) {
 
 static inline void greatest_usage_(FILE *out, const char *prog) {
     fprintf(out,
-        "Usage: %s [-hvlx] [-t TEST] [-s SUITE] [-e EXCLUDE]\n"
-        "  -h  print this help      -v  verbose: one line per test\n"
-        "  -l  list tests, no run   -x  exit after first failure (or -f)\n"
-        "  -t TEST     run only tests whose name contains TEST\n"
-        "  -s SUITE    run only suites whose name contains SUITE\n"
-        "  -e EXCLUDE  skip tests whose name contains EXCLUDE\n", prog);
+        "Usage: %s [-hlfave] [-s SUITE] [-t TEST] [-x EXCLUDE]\n"
+        "  -h, --help  print this help\n"
+        "  -l          list suites and tests, then exit (dry run)\n"
+        "  -f          stop after the first failure\n"
+        "  -a          abort on the first failure (implies -f)\n"
+        "  -v          verbose: one line per test\n"
+        "  -s SUITE    only run suites whose name contains SUITE\n"
+        "  -t TEST     only run tests whose name contains TEST\n"
+        "  -e          -s and -t match the whole name exactly\n"
+        "  -x EXCLUDE  skip suites and tests whose name contains EXCLUDE\n",
+        prog);
 }
 
 /* Bad usage exits non-zero so CI never silently runs a subset of tests. */
@@ -121,7 +144,7 @@ static inline void greatest_init_(int argc, char **argv) {
     for (i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char **slot = NULL;
-        if (strcmp(arg, "--") == 0) break;
+        if (strcmp(arg, "--") == 0) break;   /* the rest is not ours */
         if (strcmp(arg, "--help") == 0) arg = "-h";
         if (arg[0] != '-' || arg[1] == '\0' || arg[2] != '\0')
             greatest_bad_usage_(prog, "unknown argument", arg);
@@ -129,10 +152,12 @@ static inline void greatest_init_(int argc, char **argv) {
         case 'h': greatest_usage_(GREATEST_STDOUT, prog); exit(EXIT_SUCCESS);
         case 'v': greatest_info.verbosity++; break;
         case 'l': greatest_info.list_only = 1; break;
-        case 'x': case 'f': greatest_info.first_fail = 1; break;
+        case 'f': greatest_info.first_fail = 1; break;
+        case 'a': greatest_info.abort_on_fail = greatest_info.first_fail = 1; break;
+        case 'e': greatest_info.exact = 1; break;
         case 't': slot = &greatest_info.test_filter; break;
         case 's': slot = &greatest_info.suite_filter; break;
-        case 'e': slot = &greatest_info.test_exclude; break;
+        case 'x': slot = &greatest_info.exclude; break;
         default: greatest_bad_usage_(prog, "unknown option", arg);
         }
         if (slot != NULL) {
@@ -144,12 +169,12 @@ static inline void greatest_init_(int argc, char **argv) {
     greatest_info.run_start = clock();
 }
 
-/* Decide whether a test runs (filters, -l, -x) and run its setup.
+/* Decide whether a test runs (filters, -l, -f) and run its setup.
  * Returns 1 if the caller should execute the test body. */
 static inline int greatest_test_pre_(const char *name) {
     struct greatest_run_info *g = &greatest_info;
-    if (g->aborted || !greatest_name_matches_(name, g->test_filter) ||
-        (g->test_exclude != NULL && strstr(name, g->test_exclude) != NULL))
+    if (g->aborted || !greatest_name_matches_(name, g->test_filter, g->exact) ||
+        greatest_name_excluded_(name))
         return 0;
     if (g->suite_header_pending) {
         greatest_end_line_();
@@ -182,6 +207,7 @@ static inline enum greatest_test_res greatest_fail_(const char *file, int line,
     g->fail_reported = 1;
     g->msg = msg;
     fflush(GREATEST_STDOUT);
+    if (g->abort_on_fail) abort();   /* -a: stop here, under a debugger */
     return GREATEST_TEST_RES_FAIL;
 }
 
@@ -211,6 +237,8 @@ static inline void greatest_test_post_(enum greatest_test_res res) {
             if (g->verbosity == 0) greatest_mark_('F');
             g->msg = "test returned failure";
             greatest_verbose_line_("FAIL");
+            fflush(GREATEST_STDOUT);
+            if (g->abort_on_fail) abort();
         }
         g->aborted = g->first_fail;
     }
@@ -220,7 +248,8 @@ static inline void greatest_test_post_(enum greatest_test_res res) {
 
 static inline void greatest_run_suite_(void (*suite)(void), const char *name) {
     struct greatest_run_info *g = &greatest_info;
-    if (g->aborted || !greatest_name_matches_(name, g->suite_filter))
+    if (g->aborted || !greatest_name_matches_(name, g->suite_filter, g->exact) ||
+        greatest_name_excluded_(name))
         return;
     g->suite_name = name;
     g->suite_header_pending = 1;
