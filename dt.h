@@ -3675,11 +3675,10 @@ static int dt__override_beats(const dt__override *a, const dt__override *b) {
     return a->len > b->len;
 }
 
-static int dt__override_level(dt_engine *e, uint64_t id, dt_str name, int64_t now) {
+static int dt__override_scan(dt_engine *e, uint64_t id, dt_str name, int64_t now) {
     uint32_t i, n;
     int level = -1;
     const dt__override *best = NULL;
-    if (!DT__LOAD_ACQ(&e->noverrides)) return -1;
     dt__lock_take(&e->override_lock, &e->desc.lock);
     n = e->noverrides;
     for (i = 0; i < n; i++) {
@@ -3690,6 +3689,10 @@ static int dt__override_level(dt_engine *e, uint64_t id, dt_str name, int64_t no
     if (best) level = best->level;
     dt__lock_give(&e->override_lock, &e->desc.lock);
     return level;
+}
+
+DT__HOT int dt__override_level(dt_engine *e, uint64_t id, dt_str name, int64_t now) {
+    return DT__LOAD_ACQ(&e->noverrides) ? dt__override_scan(e, id, name, now) : -1;
 }
 
 /* Adds or extends an override; returns 1 when the set of patterns changed
@@ -3802,12 +3805,13 @@ static void dt__run_block(dt_exec *x, dt__sub *s) {
     x->block = NULL;
 }
 
-static void dt__export(dt_exec *x, int threshold) {
-    dt_engine *e = x->e;
-    if (x->dropped) { dt__add(x->sl, DT__S_events_dropped, 1); return; }
-    if (x->ev.level < threshold) { dt__add(x->sl, DT__S_events_filtered, 1); return; }
-    dt__add(x->sl, DT__S_events_exported, 1);
-    if (e->desc.sinks.event) e->desc.sinks.event(&x->ev, e->desc.sinks.user_data);
+/* The end of every event's way through the engine: one of dropped,
+ * filtered or exported, each counted. */
+static void dt__export(dt_engine *e, dt__slot sl, const dt_event *ev, int dropped, int threshold) {
+    if (dropped) { dt__add(sl, DT__S_events_dropped, 1); return; }
+    if (ev->level < threshold) { dt__add(sl, DT__S_events_filtered, 1); return; }
+    dt__add(sl, DT__S_events_exported, 1);
+    if (e->desc.sinks.event) e->desc.sinks.event(ev, e->desc.sinks.user_data);
 }
 
 /* Runs one event through program p (inside a read section). */
@@ -3824,10 +3828,17 @@ static void dt__process(dt_engine *e, dt__program *p, const dt_event *ev, dt__sl
         for (i = 0; i < p->nwild; i++)
             if (dt__pattern_matches(&p->wild[i]->pattern, ev->id, ev->name)) dt__run_block(&x, p->wild[i]);
     }
-    dt__export(&x, dt__threshold(e, p, r, ev->id, ev->name, ev->ts));
+    dt__export(e, sl, &x.ev, x.dropped, dt__threshold(e, p, r, ev->id, ev->name, ev->ts));
 }
 
 static void dt__run_after(dt_engine *e, dt__after *after);
+
+/* An event with no program to run: the rip cord's default threshold, or
+ * the default with any timed level change. */
+static void dt__pass_through(dt_engine *e, const dt_event *ev, dt__slot sl) {
+    int threshold = DT__LOAD(&e->ripcord) ? e->desc.default_level : dt__threshold(e, NULL, NULL, ev->id, ev->name, ev->ts);
+    dt__export(e, sl, ev, 0, threshold);
+}
 
 /* Field names are 1..DT_MAX_NAME bytes: rules, recorders and exporters
  * rely on it. */
@@ -3846,16 +3857,16 @@ static void dt__emit_checked(dt_engine *e, dt_event *ev, dt__slot sl) {
     after.n = 0;
     if (ev->nfields > DT_MAX_FIELDS) { ev->nfields = DT_MAX_FIELDS; dt__add(sl, DT__S_fields_truncated, 1); }
     if (!dt__fields_ok(ev)) { dt__add(sl, DT__S_bad_events, 1); return; }
-    p = dt__read_begin(e, &r);
-    if (!p || DT__LOAD(&e->ripcord)) {
-        dt_exec x;
-        int threshold = DT__LOAD(&e->ripcord) ? e->desc.default_level
-                                              : dt__threshold(e, NULL, NULL, ev->id, ev->name, ev->ts);
-        x.e = e; x.sl = sl; x.ev = *ev; x.dropped = 0;
-        dt__export(&x, threshold);
-    } else {
-        dt__process(e, p, ev, sl, 0, &after);
+    if (DT__LOAD(&e->ripcord) || !DT__LOAD(&e->program)) {
+        /* No program to read (the pointer is only compared, never followed),
+         * so no read section and no fence: the event is ordered before any
+         * deploy that races with it. */
+        dt__pass_through(e, ev, sl);
+        return;
     }
+    p = dt__read_begin(e, &r);
+    if (!p || DT__LOAD(&e->ripcord)) dt__pass_through(e, ev, sl);
+    else dt__process(e, p, ev, sl, 0, &after);
     dt__read_end(&r);
     if (after.n) dt__run_after(e, &after);
 }

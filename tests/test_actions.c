@@ -803,13 +803,16 @@ TEST deploy_from_inside_the_event_sink_is_refused_without_deadlock(void) {
     e = dt_create(&d);
     ASSERT(e != NULL);
     cap.e = e;
+    /* with a program running, the sink is inside the event's read section:
+     * a deploy would wait for itself, so it is refused */
+    ASSERT_EQ(DT_OK, act_deploy(e, "level Other = off"));
     cap.sink_deploy_rc = 99;
     act_emit(e, "Zed", DT_INFO, NULL, 0);
     ASSERT_EQ(DT_ERR_INVALID, cap.sink_deploy_rc);
     ASSERT_EQ(1, cap.nevents);
-    ASSERT_EQ(DT_ERR_EMPTY, dt_program(e, &info));
-    /* with a program running too, and through the emit built-in */
-    ASSERT_EQ(DT_OK, act_deploy(e, "level Other = off"));
+    ASSERT_EQ(DT_OK, dt_program(e, &info));
+    ASSERT_EQ(1u, info.version);
+    /* and through the emit built-in */
     cap.sink_deploy_rc = 99;
     {
         dt_value args[2];
