@@ -1189,6 +1189,7 @@ static void *dt__arena_alloc(dt__arena *ar, size_t n) {
     dt__chunk *c = ar->head;
     size_t hdr = dt__align(sizeof(dt__chunk));
     void *p;
+    if (n > ar->limit) return NULL;              /* also keeps dt__align from wrapping */
     n = dt__align(n ? n : 1);
     if (!c || c->size - c->used < n) {
         size_t size = n + hdr > 4096 ? n + hdr : 4096;
@@ -1282,7 +1283,7 @@ typedef struct dt__stripe {
 typedef struct dt__reg_event {
     uint64_t id;
     dt_str name;
-    const char *file;
+    const char *file;            /* set once (release): then line and level are valid */
     int line, level;
     uint32_t nfields;
     dt_schema_field *fields;
@@ -1529,6 +1530,13 @@ static void dt__log(dt_engine *e, int severity, const char *msg) {
 }
 
 /* ---- clock ------------------------------------------------------------- */
+/* Times come from hosts and event streams: add without overflow. */
+static int64_t dt__sat_add(int64_t a, int64_t b) {
+    if (b > 0 && a > INT64_MAX - b) return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b) return INT64_MIN;
+    return a + b;
+}
+
 static int64_t dt__default_clock(void) {
 #if DT_NO_CLOCK
     return 0;
@@ -1580,6 +1588,8 @@ static int dt__schema_same(const dt__reg_event *r, const dt_schema_field *f, uin
     return 1;
 }
 
+/* An entry may gain its schema after compiles started reading it without
+ * the lock: the schema is complete before has_schema says so (release). */
 static int dt__reg_copy_schema(dt_engine *e, dt__reg_event *r, const dt_schema_field *f, uint32_t n) {
     uint32_t i;
     r->fields = (dt_schema_field *)dt__alloc(e, sizeof(dt_schema_field) * (n ? n : 1));
@@ -1590,9 +1600,11 @@ static int dt__reg_copy_schema(dt_engine *e, dt__reg_event *r, const dt_schema_f
         if (!r->fields[i].name) { r->nfields = i; return DT_ERR_NOMEM; }
     }
     r->nfields = n;
-    r->has_schema = 1;
+    DT__STORE_REL(&r->has_schema, 1);
     return DT_OK;
 }
+
+static int dt__reg_has_schema(const dt__reg_event *r) { return DT__LOAD_ACQ(&r->has_schema); }
 
 static int dt__reg_validate(const char *name, size_t len, const dt_schema_field *f, uint32_t n) {
     uint32_t i;
@@ -1614,11 +1626,12 @@ static int dt__reg_add(dt_engine *e, const char *name, size_t len, const dt_sche
         if (!dt__str_eq(r->name, dt_strn(name, len))) return DT_ERR_COLLISION;
         if (has_schema && r->has_schema && !dt__schema_same(r, f, n)) return DT_ERR_EXISTS;
         if (has_schema && !r->has_schema) return dt__reg_copy_schema(e, r, f, n);
-        if (file && !r->file) {
-            r->file = copy ? dt__strdup(e, file, strlen(file)) : file;
+        if (file && !DT__LOAD(&r->file)) {
+            const char *f2 = copy ? dt__strdup(e, file, strlen(file)) : file;
             r->file_owned = copy;
             r->line = line;
             r->level = level;
+            DT__STORE_REL(&r->file, f2);             /* readers acquire file, then read line and level */
         }
         return DT_OK;
     }
@@ -1677,6 +1690,7 @@ static uint32_t dt__sites_lock;
 static dt_engine *dt__bound;
 
 static uint32_t dt__site_mode(dt_engine *e, dt_site *s);
+static int dt__name_ok(dt_str name) { return name.ptr && name.len > 0 && name.len <= DT_MAX_NAME; }
 static void dt__emit_checked(dt_engine *e, dt_event *ev, dt__slot sl);
 
 static void dt__site_add_to_registry(dt_engine *e, dt_site *s) {
@@ -1696,8 +1710,8 @@ DT_API void dt_site_register(dt_site *s) {
         *dt__sites_tail = s;
         dt__sites_tail = &s->next;
         e = DT__LOAD_ACQ(&dt__bound);
-        if (e) dt__site_add_to_registry(e, s);
-        DT__STORE_REL(&s->mode, dt__site_mode(e, s));
+        if (e && dt__name_ok(dt_strn(s->name, s->name_len))) dt__site_add_to_registry(e, s);
+        DT__STORE_REL(&s->mode, dt__site_mode(e, s));       /* an invalid name stays off */
     }
     dt__spin_unlock(&dt__sites_lock);
 }
@@ -1730,13 +1744,12 @@ DT_API void dt_bind_sites(dt_engine *e) {
     dt__spin_lock(&dt__sites_lock);
     DT__STORE_SC(&dt__bound, e);
     for (s = dt__sites_head; s; s = s->next) {
-        if (e) dt__site_add_to_registry(e, s);
+        if (e && dt__name_ok(dt_strn(s->name, s->name_len))) dt__site_add_to_registry(e, s);
         DT__STORE(&s->mode, dt__site_mode(e, s));
     }
     dt__spin_unlock(&dt__sites_lock);
 }
 
-static int dt__name_ok(dt_str name) { return name.ptr && name.len > 0 && name.len <= DT_MAX_NAME; }
 
 DT_API void dt_site_emit(dt_site *s, const dt_field *fields, uint32_t nfields) {
     dt_engine *e;
@@ -1871,7 +1884,7 @@ DT_API dt_engine *dt_create(const dt_desc *desc) {
     for (i = 0; i < desc->nprocessors; i++)
         if (dt_register_processor(e, desc->processors[i]) != DT_OK) goto fail;
     e->start = e->now = dt_now(e);
-    e->self_next = e->start + e->desc.self_interval_ns;
+    e->self_next = dt__sat_add(e->start, e->desc.self_interval_ns);
     return e;
 fail:
     if (desc->logger.log)
@@ -2079,7 +2092,8 @@ static void dt__lex_number(dt_compiler *c, dt_token *t) {
         dt__tok_error(t, "floating-point literals are not available in this build (DT_NO_FLOAT)");
 #else
         char buf[64];
-        size_t n = t->text.len < sizeof buf - 1 ? t->text.len : sizeof buf - 1, i, k = 0;
+        size_t n = t->text.len, i, k = 0;
+        if (n >= sizeof buf) { dt__tok_error(t, "number literal too long (63 characters at most)"); return; }
         for (i = 0; i < n; i++) if (t->text.ptr[i] != '_') buf[k++] = t->text.ptr[i];
         buf[k] = 0;
         t->kind = DT_TOK_FLOAT;
@@ -2581,7 +2595,7 @@ static int dt__field_type(dt_compiler *c, const dt_token *at, dt_str name, dt_ty
         int found = 0;
         if (c->scope[i].prefix) return DT_OK;                 /* a prefix may cover unknown events */
         r = dt__reg_find_locked(c->e, c->scope[i].id);
-        if (!r || !r->has_schema) return DT_OK;
+        if (!r || !dt__reg_has_schema(r)) return DT_OK;
         seen_schema = 1;
         for (k = 0; k < r->nfields; k++) {
             if (!dt__str_eqc(name, r->fields[k].name)) continue;
@@ -2954,6 +2968,7 @@ DT_API void dt_exec_count_overflow(dt_exec *x) { dt__add(x->sl, DT__S_overflows,
 
 DT_API void *dt_exec_scratch(dt_exec *x, size_t size) {
     void *p;
+    if (size > sizeof x->arena) return NULL;
     size = dt__align(size);
     if (size > sizeof x->arena - x->arena_used) return NULL;
     p = x->arena + x->arena_used;
@@ -3260,9 +3275,13 @@ DT_API int dt_register_function(dt_engine *e, const dt_function_desc *d) {
     int rc = DT_OK;
     if (!e || !d || !d->name || !d->fn || !d->name[0] || strlen(d->name) > DT_MAX_NAME || d->min_args > d->max_args ||
         d->max_args > DT_MAX_ACTION_ARGS) return DT_ERR_INVALID;
-    if (dt__find_function(e, dt_cstr(d->name)) >= 0) return DT_ERR_EXISTS;
     dt__lock_take(&e->lock, &e->desc.lock);
-    if (e->nfunctions >= e->desc.max_actions) rc = DT_ERR_LIMIT;
+    {
+        uint32_t i;
+        for (i = 0; i < e->nfunctions; i++) if (strcmp(e->functions[i].name, d->name) == 0) rc = DT_ERR_EXISTS;
+    }
+    if (rc != DT_OK) {}
+    else if (e->nfunctions >= e->desc.max_actions) rc = DT_ERR_LIMIT;
     else {
         f = &e->functions[e->nfunctions];
         f->d = *d;
@@ -3419,7 +3438,7 @@ static void dt__sort_levels(dt__level_rule *r, uint32_t n) {
 static int dt__link(dt_compiler *c) {
     dt__program *p = c->p;
     dt_engine *e = c->e;
-    uint32_t i, want;
+    uint32_t i, want, nev;
     p->subs = c->subs; p->nsubs = c->nsubs;
     p->blocks = c->blocks; p->nblocks = c->nblocks;
     p->boosts = c->boosts; p->nboosts = c->nboosts;
@@ -3431,14 +3450,15 @@ static int dt__link(dt_compiler *c) {
     p->nwild = 0;
     for (i = 0; i < p->nsubs; i++) if (p->subs[i].pattern.prefix) p->wild[p->nwild++] = &p->subs[i];
     dt__lock_take(&e->lock, &e->desc.lock);
-    want = p->nsubs + p->nprefix_levels + e->nevents;
+    nev = e->nevents;                            /* events registered later get no route, as after a deploy */
+    want = p->nsubs + p->nprefix_levels + nev;
     dt__lock_give(&e->lock, &e->desc.lock);
     p->route_cap = dt__pow2_at_least(want * 2u + 1u);
     if (!(p->routes = (dt__route *)dt_compiler_alloc(c, sizeof(dt__route) * p->route_cap))) return c->failed;
     /* registered names first: a site's name is then the very pointer the
      * route holds, and the name check on the emit path is one compare */
     dt__lock_take(&e->lock, &e->desc.lock);
-    for (i = 0; i < e->nevents && !c->failed; i++) dt__route_build(c, e->events[i].id, e->events[i].name, NULL);
+    for (i = 0; i < nev && !c->failed; i++) dt__route_build(c, e->events[i].id, e->events[i].name, NULL);
     dt__lock_give(&e->lock, &e->desc.lock);
     for (i = 0; i < p->nsubs && !c->failed; i++)
         if (!p->subs[i].pattern.prefix) dt__route_build(c, p->subs[i].pattern.id, p->subs[i].pattern.text, &p->subs[i].pattern);
@@ -3492,6 +3512,8 @@ static dt__program *dt__compile(dt_engine *e, const char *text, size_t len, dt_e
     c.e = e; c.p = p; c.src = text ? text : ""; c.len = len; c.line = 1; c.col = 1; c.err = err; c.risk = DT_RISK_LOW;
     p->text = (char *)dt_compiler_alloc(&c, len + 1);
     if (p->text) { if (len) memcpy(p->text, text, len); p->text_len = len; }
+    c.src = p->text ? p->text : "";              /* tokens point into the program's own copy */
+    c.len = p->text ? len : 0;
     p->hash = dt__fnv1a(text ? text : "", len);
     while (!c.failed && dt_peek(&c)->kind != DT_TOK_EOF) {
         if (dt_accept(&c, ";")) continue;
@@ -3918,7 +3940,9 @@ static int dt__rate_allow(dt_engine *e, dt__action *a, int64_t now) {
     int ok = 1;
     if (!a->rate_count) return 1;
     dt__lock_take(&e->lock, &e->desc.lock);
-    if (a->used == 0 || now - a->window_start >= a->rate_window || now < a->window_start) {
+    /* time going backwards (two sources, clock steps) stays in the window:
+     * it must never open a new one */
+    if (a->used == 0 || (now > a->window_start && (uint64_t)now - (uint64_t)a->window_start >= (uint64_t)a->rate_window)) {
         a->window_start = now;
         a->used = 0;
     }
@@ -4053,9 +4077,13 @@ static int dt__action_add(dt_engine *e, const dt_action_desc *d, int builtin) {
     int rc = DT_OK;
     if (!e || !d || !d->name || !d->name[0] || !d->fn || strlen(d->name) > DT_MAX_NAME || d->min_args > d->max_args ||
         d->max_args > DT_MAX_ACTION_ARGS || (d->rate_count && d->rate_window_ns <= 0)) return DT_ERR_INVALID;
-    if (dt__find_action(e, d->name) >= 0) return DT_ERR_EXISTS;
     dt__lock_take(&e->lock, &e->desc.lock);
-    if (e->nactions >= e->desc.max_actions) rc = DT_ERR_LIMIT;
+    {
+        uint32_t i;
+        for (i = 0; i < e->nactions; i++) if (strcmp(e->actions[i].name, d->name) == 0) rc = DT_ERR_EXISTS;
+    }
+    if (rc != DT_OK) {}
+    else if (e->nactions >= e->desc.max_actions) rc = DT_ERR_LIMIT;
     else {
         a = &e->actions[e->nactions];
         memset(a, 0, sizeof *a);
@@ -4368,7 +4396,7 @@ static void dt__dump_send(dt_engine *e, dt__recorder *rec, const dt__ring *r, co
  * could wait for itself (or cross another thread's flush): refused. */
 static DT__TLS int dt__tls_in_dump;
 
-static int dt__ring_flush(dt_engine *e, dt__recorder *rec, dt__ring *r, int64_t ts) {
+static int dt__ring_flush(dt_engine *e, dt__recorder *rec, dt__ring *r, const dt_str *key, int64_t ts) {
     dt__ring snap;
     dt_chunk seg[2], whole;
     uint32_t n, i;
@@ -4376,6 +4404,12 @@ static int dt__ring_flush(dt_engine *e, dt__recorder *rec, dt__ring *r, int64_t 
     if (dt__tls_in_dump) { dt__count(e, DT__S_rule_errors, 1); return DT_ERR_INVALID; }
     dt__lock_take(&rec->flush_lock, &e->desc.lock);
     dt__lock_take(&rec->block->lock, &e->desc.lock);
+    if (rec->keyed && (!r->in_use || (key && !dt__str_eq(dt_strn(r->key, r->key_len), *key)))) {
+        /* the ring went to another key since it was picked: not ours to flush */
+        dt__lock_give(&rec->block->lock, &e->desc.lock);
+        dt__lock_give(&rec->flush_lock, &e->desc.lock);
+        return DT_OK;
+    }
     snap = *r;
     n = dt__ring_segments(r, rec->cap, seg);
     for (i = 0; i < n; i++) { memcpy(rec->flush_buf + off, seg[i].ptr, seg[i].len); off += seg[i].len; }
@@ -4460,7 +4494,8 @@ static dt__ring *dt__key_ring(dt_exec *x, dt__recorder *rec, dt_str k) {
 static int dt__key_of(dt_exec *x, const dt__recorder *rec, const dt_event *ev, char *buf, dt_str *out) {
     dt_value v;
     const dt_value *f;
-    dt__sb b = dt__sb_make(buf, DT_MAX_KEY + 1);
+    char num[24];
+    dt__sb b = dt__sb_make(num, sizeof num);
     if (rec->key_tid) { v = dt__u64(ev->tid); }
     else {
         f = dt_exec_field(x, rec->key_field);
@@ -4468,16 +4503,15 @@ static int dt__key_of(dt_exec *x, const dt__recorder *rec, const dt_event *ev, c
         v = *f;
     }
     switch (v.type) {
-    case DT_TYPE_STR: case DT_TYPE_BYTES:
-        if (v.as.str.len > DT_MAX_KEY) { dt__add(x->sl, DT__S_overflows, 1); return 0; }   /* never merge keys */
-        dt__sb_putn(&b, v.as.str.ptr, v.as.str.len);
-        break;
-    case DT_TYPE_I64: dt__sb_i64(&b, v.as.i64); break;
-    case DT_TYPE_U64: dt__sb_u64(&b, v.as.u64); break;
-    case DT_TYPE_BOOL: dt__sb_puts(&b, v.as.b ? "true" : "false"); break;
+    case DT_TYPE_STR: case DT_TYPE_BYTES: *out = v.as.str; break;
+    case DT_TYPE_I64: dt__sb_i64(&b, v.as.i64); *out = dt_strn(num, b.len); break;
+    case DT_TYPE_U64: dt__sb_u64(&b, v.as.u64); *out = dt_strn(num, b.len); break;
+    case DT_TYPE_BOOL: *out = dt_cstr(v.as.b ? "true" : "false"); break;
     default: return 0;                                       /* f64 keys are not stable */
     }
-    *out = dt_strn(buf, b.len);
+    if (out->len > DT_MAX_KEY) { dt__add(x->sl, DT__S_overflows, 1); return 0; }   /* never cut, never merge keys */
+    if (out->len) memcpy(buf, out->ptr, out->len);
+    *out = dt_strn(buf, out->len);
     return 1;
 }
 
@@ -4485,12 +4519,15 @@ static int dt__key_of(dt_exec *x, const dt__recorder *rec, const dt_event *ev, c
 enum { DT__TAG_RECORD = 0, DT__TAG_TRIGGER = 1 };
 #define DT__TAG(kind, i) ((int)((uint32_t)(i) << 1 | (uint32_t)(kind)))
 
+static DT__TLS int dt__tls_emergency;   /* this thread holds a ring lock for an emergency dump */
+
 static void dt__recorder_append(dt_exec *x, dt__recorder *rec) {
     char kb[DT_MAX_KEY + 1];
     dt_str key = dt_strn("", 0);
     dt__ring *r;
     uint64_t evicted = 0;
     int ok;
+    if (dt__tls_emergency) { dt__add(x->sl, DT__S_overflows, 1); return; }   /* its lock is ours already */
     if (rec->keyed && !dt__key_of(x, rec, &x->ev, kb, &key)) return;   /* no key: not recorded */
     dt_block_lock(rec->block);
     r = rec->keyed ? dt__key_ring(x, rec, key) : &rec->rings[0];
@@ -4517,7 +4554,7 @@ static int dt__recorder_act(dt_engine *e, dt__recorder *rec, const dt_str *key, 
             if (!match || discard) continue;
         }
         if (discard) dt__ring_discard(e, rec, r);
-        else if (dt__ring_flush(e, rec, r, ts) != DT_OK) rc = DT_ERR_INVALID;
+        else if (dt__ring_flush(e, rec, r, key, ts) != DT_OK) rc = DT_ERR_INVALID;
     }
     return rc;
 }
@@ -4709,7 +4746,9 @@ DT_API int dt_recorder_flush_emergency(dt_engine *e, const char *recorder) {
         int locked = !rec->block->lock.host && dt__spin_trylock(&rec->block->lock.spin, 1000);
         if (r->in_use && r->count) {
             uint32_t n = dt__ring_segments(r, rec->cap, seg);
-            dt__dump_send(e, rec, r, seg, n, locked ? 0u : (uint32_t)DT_DUMP_TORN, dt_now(e));
+            dt__tls_emergency = locked;
+            dt__dump_send(e, rec, r, seg, n, locked ? 0u : (uint32_t)DT_DUMP_TORN, dt__engine_time(e));
+            dt__tls_emergency = 0;
         }
         if (locked) dt__spin_unlock(&rec->block->lock.spin);
     }
@@ -4881,7 +4920,12 @@ static int dt__level_compile(dt_compiler *c, dt_block *b) {
     dt__level_trigger *t;
     if (dt__level_patterns(c, pats, &n) || dt_expect(c, "=", "write: level Name = debug") || dt_expect_level(c, &level))
         return c->failed;
-    if (dt_accept(c, "for") && dt_expect_duration(c, &dur)) return c->failed;
+    if (dt_accept(c, "for")) {
+        dt_token d = *dt_peek(c);
+        if (dt_expect_duration(c, &dur)) return c->failed;
+        if (dur <= 0) return dt_compile_error(c, &d, DT_ERR_SYNTAX, "a timed level change needs a duration above zero",
+                                              "drop `for ...` for a permanent rule, or write for 5m");
+    }
     if (!dt_is(dt_peek(c), "when")) {
         dt_action_ref ref;
         at.text = dt_cstr("set_level");               /* a timed change runs set_level: its risk counts */
@@ -4933,7 +4977,7 @@ static void dt__act_set_level(dt_engine *e, const dt_action_call *c, void *ud) {
     (void)ud;
     if (!dt__arg_str(c, 0, &pat) || level < 0 || dur <= 0) { dt__count(e, DT__S_rule_errors, 1); return; }
     if (pat.len && pat.ptr[pat.len - 1] == '*') { prefix = 1; pat.len--; }
-    rc = dt__override_set(e, pat, prefix, level, c->ts, c->ts > INT64_MAX - dur ? INT64_MAX : c->ts + dur);
+    rc = dt__override_set(e, pat, prefix, level, c->ts, dt__sat_add(c->ts, dur));
     if (rc < 0) dt__count(e, DT__S_overflows, 1);
     if (rc > 0) dt__sites_recompute(e);
 }
@@ -5104,7 +5148,7 @@ DT_API void dt_tick(dt_engine *e, int64_t now) {
         int due;
         dt__lock_take(&e->lock, &e->desc.lock);         /* ticks may come from several threads */
         due = now >= e->self_next;
-        if (due) e->self_next = now + e->desc.self_interval_ns;
+        if (due) e->self_next = dt__sat_add(now, e->desc.self_interval_ns);
         dt__lock_give(&e->lock, &e->desc.lock);
         if (due) dt__self_telemetry(e, now);
     }
@@ -5173,21 +5217,23 @@ static void dt__catalog_event(dt_engine *e, const dt__reg_event *r, dt_write_fn 
     dt__sb_hex(&b, r->id);
     dt__json_lit(w, ud, ",\"id\":");
     dt__json_str(w, ud, dt_strn(idbuf, b.len));
-    dt__json_lit(w, ud, r->has_schema ? ",\"fields\":[" : ",\"fields\":null");
-    for (k = 0; r->has_schema && k < r->nfields; k++) {
+    int schema = dt__reg_has_schema(r);
+    const char *file = DT__LOAD_ACQ(&r->file);
+    dt__json_lit(w, ud, schema ? ",\"fields\":[" : ",\"fields\":null");
+    for (k = 0; schema && k < r->nfields; k++) {
         dt__json_lit(w, ud, k ? ",{\"name\":" : "{\"name\":");
         dt__json_str(w, ud, dt_cstr(r->fields[k].name));
         dt__json_lit(w, ud, ",\"type\":");
         dt__json_str(w, ud, dt_cstr(dt_type_name((int)r->fields[k].type)));
         dt__json_lit(w, ud, "}");
     }
-    dt__json_lit(w, ud, r->has_schema ? "],\"sites\":[" : ",\"sites\":[");
+    dt__json_lit(w, ud, schema ? "],\"sites\":[" : ",\"sites\":[");
     ctx.w = w; ctx.ud = ud; ctx.id = r->id; ctx.n = 0;
     if (DT__LOAD_ACQ(&dt__bound) == e) dt_sites_foreach(dt__catalog_site, &ctx);
-    if (!ctx.n && r->file) {
+    if (!ctx.n && file) {
         dt_site s;
         memset(&s, 0, sizeof s);
-        s.id = r->id; s.file = r->file; s.line = r->line; s.level = r->level;
+        s.id = r->id; s.file = file; s.line = r->line; s.level = r->level;
         dt__catalog_site(&s, &ctx);
     }
     dt__json_lit(w, ud, "]}");
