@@ -116,6 +116,12 @@
 #ifndef DT_MAX_EXPR_DEPTH      /* nesting of one expression */
 #define DT_MAX_EXPR_DEPTH 32
 #endif
+#ifndef DT_MAX_EXPR_HEIGHT     /* height of one expression tree: bounds evaluation's stack */
+#define DT_MAX_EXPR_HEIGHT 64
+#endif
+#ifndef DT_MAX_EXPR_LIST       /* conditions in one and/or chain, items in one in (...) */
+#define DT_MAX_EXPR_LIST 256
+#endif
 #ifndef DT_MAX_EMIT_DEPTH      /* events emitted by processing an emitted event */
 #define DT_MAX_EMIT_DEPTH 4
 #endif
@@ -1385,6 +1391,7 @@ typedef struct dt__program {
     dt__recorder **recorders;
     uint32_t nrecorders;
     size_t recorder_bytes;
+    uint64_t change;             /* which program change made it current (timed levels belong to one) */
 } dt__program;
 
 struct dt_engine {
@@ -1417,6 +1424,8 @@ struct dt_engine {
     uint32_t pending_head, npending;
     dt__override overrides[DT_MAX_OVERRIDES];
     uint32_t noverrides;         /* atomic: the emit path skips the table when 0 */
+    uint64_t changes;            /* program changes so far (under deploy_lock) */
+    uint64_t override_change;    /* the change the timed levels belong to (under override_lock) */
     int64_t now;                 /* latest tick */
     int64_t start, self_next;
     int builtin_set_level, builtin_flush, builtin_discard, builtin_emit;
@@ -1692,6 +1701,7 @@ static dt_engine *dt__bound;
 static uint32_t dt__site_mode(dt_engine *e, dt_site *s);
 static int dt__name_ok(dt_str name) { return name.ptr && name.len > 0 && name.len <= DT_MAX_NAME; }
 static void dt__emit_checked(dt_engine *e, dt_event *ev, dt__slot sl);
+static inline int dt__fields_ok(const dt_event *ev);
 
 static void dt__site_add_to_registry(dt_engine *e, dt_site *s) {
     dt__lock_take(&e->lock, &e->desc.lock);
@@ -1771,8 +1781,9 @@ DT_API void dt_site_emit(dt_site *s, const dt_field *fields, uint32_t nfields) {
     ev.fields = fields;
     sl = dt__slot_for(e, ordinal);
     dt__add(sl, DT__S_events_in, 1);
-    if (mode == DT_SITE_EXPORT) {
-        /* No rule looks at this site: export without entering the program. */
+    if (mode == DT_SITE_EXPORT && nfields <= DT_MAX_FIELDS && dt__fields_ok(&ev)) {
+        /* No rule looks at this site: export without entering the program.
+         * (Invalid fields take the checked path, which refuses and counts.) */
         dt__add(sl, DT__S_events_exported, 1);
         if (e->desc.sinks.event) e->desc.sinks.event(&ev, e->desc.sinks.user_data);
         return;
@@ -2550,6 +2561,7 @@ enum { DT__CONTAINS, DT__STARTS, DT__ENDS };
 
 struct dt_expr {
     int kind, op;
+    int height;              /* 1 + the tallest child: evaluation recurses this deep */
     int negate;              /* !in, !contains, ... */
     int case_sensitive;      /* string tests: the _cs forms */
     dt_type type;            /* static type, DT_TYPE_NULL when unknown */
@@ -2564,11 +2576,27 @@ struct dt_expr {
 
 static int dt__parse_or(dt_compiler *c, dt_expr **out);
 
+/* Every composite node checks its height: `x + x + ... + x` nests one level
+ * per operator, and evaluation recurses per level, so the bound keeps a
+ * legal program from overflowing an emitting thread's stack. */
+static int dt__height(dt_compiler *c, dt_expr *e) {
+    int h = 0;
+    uint32_t i;
+    if (e->a && e->a->height > h) h = e->a->height;
+    if (e->b && e->b->height > h) h = e->b->height;
+    for (i = 0; i < e->nargs; i++) if (e->args[i]->height > h) h = e->args[i]->height;
+    e->height = h + 1;
+    if (e->height <= DT_MAX_EXPR_HEIGHT) return DT_OK;
+    return dt_compile_error(c, &e->at, DT_ERR_LIMIT, "expression too deep to evaluate safely",
+                            "split it into several conditions, or use in (...) for long lists");
+}
+
 static dt_expr *dt__node(dt_compiler *c, int kind, const dt_token *at) {
     dt_expr *e = (dt_expr *)dt_compiler_alloc(c, sizeof *e);
     if (!e) return NULL;
     e->kind = kind;
     e->at = *at;
+    e->height = 1;
     return e;
 }
 
@@ -2661,7 +2689,7 @@ static int dt__parse_call(dt_compiler *c, const dt_token *name, dt_expr **out) {
     memcpy(e->args, args, sizeof(dt_expr *) * n);
     dt_compiler_risk(c, (int)f->d.risk, name, "function");
     *out = e;
-    return DT_OK;
+    return dt__height(c, e);
 }
 
 static int dt__parse_ident(dt_compiler *c, dt_expr **out) {
@@ -2743,7 +2771,7 @@ static int dt__parse_unary(dt_compiler *c, dt_expr **out) {
     if (e->a->type && !dt__is_num(e->a->type)) return dt__type_err(c, &t, "cannot negate a ", e->a->type, NULL, DT_TYPE_NULL, NULL);
     e->type = e->a->type == DT_TYPE_U64 ? DT_TYPE_I64 : e->a->type;
     *out = e;
-    return DT_OK;
+    return dt__height(c, e);
 }
 
 static dt_type dt__arith_type(dt_type a, dt_type b) {
@@ -2774,6 +2802,7 @@ static int dt__parse_binary(dt_compiler *c, dt_expr **out, const char *const *op
         e->type = dt__arith_type(e->a->type, e->b->type);
         if (e->op == DT__MOD && e->type == DT_TYPE_F64)
             return dt_compile_error(c, &t, DT_ERR_TYPE, "% needs integers", "use integer fields or literals with %");
+        if (dt__height(c, e)) return c->failed;
         lhs = e;
     }
     *out = lhs;
@@ -2799,11 +2828,12 @@ static int dt__comparable(dt_type a, dt_type b, int ordered) {
 static const char *const dt__cmp_ops[] = {"==", "!=", "<", "<=", ">", ">=", "=~", "!~"};
 
 static int dt__parse_list(dt_compiler *c, dt_expr *e) {
-    dt_expr *items[64];
+    dt_expr *items[DT_MAX_EXPR_LIST];
     uint32_t n = 0;
     if (dt_expect(c, "(", "write a list in parentheses: x in (1, 2, 3)")) return c->failed;
     do {
-        if (n == 64) return dt_compile_error(c, dt_peek(c), DT_ERR_LIMIT, "a list has at most 64 items", NULL);
+        if (n == DT_MAX_EXPR_LIST) return dt_compile_error(c, dt_peek(c), DT_ERR_LIMIT, "too many items in one list",
+                                                           "split the list (DT_MAX_EXPR_LIST items at most)");
         if (dt__parse_add(c, &items[n])) return c->failed;
         if (!dt__comparable(e->a->type, items[n]->type, 0))
             return dt__type_err(c, &items[n]->at, "list item is ", items[n]->type, ", the value is ", e->a->type, NULL);
@@ -2842,15 +2872,16 @@ static int dt__parse_cmp(dt_compiler *c, dt_expr **out) {
     if (t.kind == DT_TOK_IDENT && (dt__str_eqc(t.text, "in") || dt__str_eqc(t.text, "between"))) {
         e->kind = dt__str_eqc(t.text, "in") ? DT__E_IN : DT__E_BETWEEN;
         dt_next(c);
-        if (e->kind == DT__E_IN) { if (dt__parse_list(c, e)) return c->failed; *out = e; return DT_OK; }
+        if (e->kind == DT__E_IN) { if (dt__parse_list(c, e)) return c->failed; *out = e; return dt__height(c, e); }
         if (dt_expect(c, "(", "write between (low .. high)") || dt__parse_add(c, &e->b) ||
             dt_expect(c, "..", "write between (low .. high)")) return c->failed;
         e->args = (dt_expr **)dt_compiler_alloc(c, sizeof(dt_expr *));
         if (!e->args || dt__parse_add(c, &e->args[0]) || dt_expect(c, ")", NULL)) return c->failed;
         if (!dt__comparable(lhs->type, e->b->type, 1) || !dt__comparable(lhs->type, e->args[0]->type, 1))
             return dt__type_err(c, &t, "between needs bounds of the value's type, ", lhs->type, NULL, DT_TYPE_NULL, NULL);
+        e->nargs = 1;                            /* args[0] is the upper bound */
         *out = e;
-        return DT_OK;
+        return dt__height(c, e);
     }
     if (t.kind == DT_TOK_IDENT && dt__string_op(t.text, &sop, &cs)) {
         dt_next(c);
@@ -2862,7 +2893,7 @@ static int dt__parse_cmp(dt_compiler *c, dt_expr **out) {
             return dt__type_err(c, &t, "string tests need strings, not ", lhs->type && lhs->type != DT_TYPE_STR ? lhs->type : e->b->type,
                                 NULL, DT_TYPE_NULL, NULL);
         *out = e;
-        return DT_OK;
+        return dt__height(c, e);
     }
     if (negate) return dt__expected(c, &t, "in, contains, startswith or endswith after '!'", NULL);
     for (i = 0; i < 8; i++) if (dt_is(&t, dt__cmp_ops[i])) break;
@@ -2876,7 +2907,7 @@ static int dt__parse_cmp(dt_compiler *c, dt_expr **out) {
         return dt__type_err(c, &t, "cannot compare ", lhs->type, " with ", e->b->type,
                             "compare like with like: numbers with numbers, strings with strings");
     *out = e;
-    return DT_OK;
+    return dt__height(c, e);
 }
 
 static int dt__want_bool(dt_compiler *c, const dt_expr *e) {
@@ -2897,24 +2928,35 @@ static int dt__parse_not(dt_compiler *c, dt_expr **out) {
     c->depth--;
     e->type = DT_TYPE_BOOL;
     *out = e;
-    return DT_OK;
+    return dt__height(c, e);
 }
 
+/* `a and b and c` is one node with a list, evaluated in a loop: long
+ * chains of conditions are common and must not nest. */
 static int dt__parse_logic(dt_compiler *c, dt_expr **out, const char *word, const char *sym, int kind,
                            int (*next)(dt_compiler *, dt_expr **)) {
-    dt_expr *lhs;
-    if (next(c, &lhs)) return c->failed;
+    dt_expr *items[DT_MAX_EXPR_LIST], *e;
+    dt_token first;
+    uint32_t n = 1;
+    if (next(c, &items[0])) return c->failed;
+    first = *dt_peek(c);
     while (dt_is(dt_peek(c), word) || dt_is(dt_peek(c), sym)) {
         dt_token t = dt_next(c);
-        dt_expr *e = dt__node(c, kind, &t);
-        if (!e) return c->failed;
-        e->a = lhs;
-        if (next(c, &e->b) || dt__want_bool(c, e->a) || dt__want_bool(c, e->b)) return c->failed;
-        e->type = DT_TYPE_BOOL;
-        lhs = e;
+        if (n == DT_MAX_EXPR_LIST)
+            return dt_compile_error(c, &t, DT_ERR_LIMIT, "too many conditions in one and/or chain",
+                                    "use in (...) for lists of values, or split the rule");
+        if (next(c, &items[n])) return c->failed;
+        n++;
     }
-    *out = lhs;
-    return DT_OK;
+    if (n == 1) { *out = items[0]; return DT_OK; }
+    if (!(e = dt__node(c, kind, &first))) return c->failed;
+    e->type = DT_TYPE_BOOL;
+    e->nargs = n;
+    if (!(e->args = (dt_expr **)dt_compiler_alloc(c, sizeof(dt_expr *) * n))) return c->failed;
+    memcpy(e->args, items, sizeof(dt_expr *) * n);
+    for (n = 0; n < e->nargs; n++) if (dt__want_bool(c, e->args[n])) return c->failed;
+    *out = e;
+    return dt__height(c, e);
 }
 static int dt__parse_and(dt_compiler *c, dt_expr **out) { return dt__parse_logic(c, out, "and", "&&", DT__E_AND, dt__parse_not); }
 static int dt__parse_or(dt_compiler *c, dt_expr **out) { return dt__parse_logic(c, out, "or", "||", DT__E_OR, dt__parse_and); }
@@ -2948,9 +2990,11 @@ struct dt_exec {
     dt__program *p;
     dt__slot sl;
     dt_event ev;
+    int64_t now;                     /* the event's time, or engine time when it has none */
     dt_field own[DT_MAX_FIELDS];     /* the private copy made on first edit */
     int owned, dropped, depth;
     dt_block *block;                 /* the block being run, for budgets */
+    dt_block *block_last;            /* whose budget steps counts */
     uint32_t steps;
     int tripped;
     dt__after *after;
@@ -2960,7 +3004,7 @@ struct dt_exec {
 
 DT_API const dt_event *dt_exec_event(dt_exec *x) { return &x->ev; }
 DT_API dt_engine *dt_exec_engine(dt_exec *x) { return x->e; }
-DT_API int64_t dt_exec_now(dt_exec *x) { return x->ev.ts; }
+DT_API int64_t dt_exec_now(dt_exec *x) { return x->now; }
 DT_API void dt_exec_drop(dt_exec *x) { x->dropped = 1; }
 DT_API int dt_exec_dropped(dt_exec *x) { return x->dropped; }
 DT_API void dt_exec_rule_error(dt_exec *x) { dt__add(x->sl, DT__S_rule_errors, 1); }
@@ -3199,7 +3243,11 @@ static dt_value dt__eval_str(dt_exec *x, const dt_expr *e, dt_value a, dt_value 
     int r;
     if (a.type == DT_TYPE_NULL || b.type == DT_TYPE_NULL) return dt__null();
     if (a.type != DT_TYPE_STR || b.type != DT_TYPE_STR) return dt__rule_error(x);
-    if (dt_exec_charge(x, (uint32_t)(a.as.str.len / 64u))) return dt__null();
+    {   /* a naive search does up to haystack x needle compares: charge that */
+        uint64_t units = (uint64_t)(a.as.str.len / 64u + 1u) * (uint64_t)(b.as.str.len / 16u + 1u);
+        if (e->op != DT__CONTAINS) units = 1;
+        if (dt_exec_charge(x, units > UINT32_MAX ? UINT32_MAX : (uint32_t)units)) return dt__null();
+    }
     if (e->op == DT__CONTAINS) r = dt__find_ci(a.as.str, b.as.str, e->case_sensitive);
     else if (b.as.str.len > a.as.str.len) r = 0;
     else r = dt__eq_at(a.as.str, e->op == DT__STARTS ? 0 : a.as.str.len - b.as.str.len, b.as.str, e->case_sensitive);
@@ -3234,6 +3282,14 @@ static dt_value dt__eval_call(dt_exec *x, const dt_expr *e) {
 
 static int dt__truthy(dt_value v) { return v.type == DT_TYPE_BOOL && v.as.b; }
 
+/* and (stop at the first false) / or (stop at the first true) */
+static dt_value dt__eval_chain(dt_exec *x, const dt_expr *e, int stop_on) {
+    uint32_t i;
+    for (i = 0; i < e->nargs; i++)
+        if (dt__truthy(dt_eval(x, e->args[i])) == stop_on) return dt__bool(stop_on);
+    return dt__bool(!stop_on);
+}
+
 DT_API dt_value dt_eval(dt_exec *x, const dt_expr *e) {
     const dt_value *f;
     if (dt_exec_charge(x, 1)) return dt__null();
@@ -3245,8 +3301,8 @@ DT_API dt_value dt_eval(dt_exec *x, const dt_expr *e) {
     case DT__E_TS: return dt__i64(x->ev.ts);
     case DT__E_TID: return dt__u64(x->ev.tid);
     case DT__E_NOT: return dt__bool(!dt__truthy(dt_eval(x, e->a)));
-    case DT__E_AND: return dt__bool(dt__truthy(dt_eval(x, e->a)) && dt__truthy(dt_eval(x, e->b)));
-    case DT__E_OR: return dt__bool(dt__truthy(dt_eval(x, e->a)) || dt__truthy(dt_eval(x, e->b)));
+    case DT__E_AND: return dt__eval_chain(x, e, 0);
+    case DT__E_OR: return dt__eval_chain(x, e, 1);
     case DT__E_NEG: return dt__eval_neg(x, dt_eval(x, e->a));
     case DT__E_CMP: return dt__eval_cmp(x, e, dt_eval(x, e->a), dt_eval(x, e->b));
     case DT__E_ARITH: return dt__eval_arith(x, e->op, dt_eval(x, e->a), dt_eval(x, e->b));
@@ -3535,7 +3591,7 @@ static dt__program *dt__compile(dt_engine *e, const char *text, size_t len, dt_e
 typedef struct dt__boost_copy dt__boost_copy;
 static dt__boost_copy *dt__boosts_copy(dt_engine *e, const dt__program *p);
 static void dt__boosts_apply(dt_engine *e, dt__boost_copy *b);
-static void dt__override_clear(dt_engine *e);
+static void dt__override_clear(dt_engine *e, uint64_t change);
 
 static int dt__refuse_in_read_section(dt_engine *e, const char *what) {
     if (!dt__tls_reading) return 0;
@@ -3590,13 +3646,14 @@ DT_API int dt_deploy(dt_engine *e, const char *text, size_t len, dt_error *err) 
     /* p may be replaced and freed by a concurrent deploy once the lock is
      * given back: copy what applies after (boosts run host sinks, which may
      * deploy, so they run under no lock) */
+    p->change = ++e->changes;
     boosts = dt__boosts_copy(e, p);
     old = e->program;
+    dt__override_clear(e, p->change);            /* before publishing: the new program starts clean */
     dt__publish(e, p);
     if (old) { dt__program_free(e, e->previous); e->previous = old; }
     dt__lock_give(&e->deploy_lock, &e->desc.lock);
     dt__count(e, DT__S_deploys, 1);
-    dt__override_clear(e);
     dt__boosts_apply(e, boosts);
     dt__sites_recompute(e);
     dt__deploy_log(e, "deployed", version, hash);
@@ -3620,18 +3677,19 @@ DT_API int dt_check(dt_engine *e, const char *text, size_t len, dt_error *err, d
 static int dt__swap(dt_engine *e, int rollback) {
     dt__program *cur, *next;
     dt__boost_copy *boosts = NULL;
-    uint64_t version = 0, hash = 0;
+    uint64_t version = 0, hash = 0, change;
     if (dt__refuse_in_read_section(e, "dt_rollback/dt_undeploy called from a sink or processor: refused")) return DT_ERR_INVALID;
     dt__lock_take(&e->deploy_lock, &e->desc.lock);
     cur = e->program;
     next = rollback ? e->previous : NULL;
     if ((rollback && !next) || (!rollback && !cur)) { dt__lock_give(&e->deploy_lock, &e->desc.lock); return DT_ERR_EMPTY; }
-    if (next) { version = next->version; hash = next->hash; boosts = dt__boosts_copy(e, next); }
+    change = ++e->changes;
+    if (next) { version = next->version; hash = next->hash; next->change = change; boosts = dt__boosts_copy(e, next); }
+    dt__override_clear(e, change);
     dt__publish(e, next);
     if (rollback) { e->previous = NULL; dt__program_free(e, cur); }
     else { dt__program_free(e, e->previous); e->previous = cur; }
     dt__lock_give(&e->deploy_lock, &e->desc.lock);
-    dt__override_clear(e);
     dt__boosts_apply(e, boosts);                 /* the restored program's timed changes start again */
     dt__sites_recompute(e);
     dt__deploy_log(e, rollback ? "rolled back to" : "undeployed", version, hash);
@@ -3720,10 +3778,15 @@ DT__HOT int dt__override_level(dt_engine *e, uint64_t id, dt_str name, int64_t n
 /* Adds or extends an override; returns 1 when the set of patterns changed
  * (sites must be recomputed), 0 when an existing one was extended, -1 when
  * the table is full. */
-static int dt__override_set(dt_engine *e, dt_str pattern, int prefix, int level, int64_t start, int64_t until) {
+static int dt__override_set(dt_engine *e, uint64_t change, dt_str pattern, int prefix, int level, int64_t start,
+                            int64_t until) {
     uint32_t i;
     int rc = -1;
     dt__lock_take(&e->override_lock, &e->desc.lock);
+    if (change && change != e->override_change) {            /* from a program no longer running */
+        dt__lock_give(&e->override_lock, &e->desc.lock);
+        return 0;
+    }
     for (i = 0; i < e->noverrides; i++) {
         dt__override *o = &e->overrides[i];
         if (o->prefix == prefix && dt__str_eq(dt_strn(o->pattern, o->len), pattern)) {
@@ -3766,12 +3829,19 @@ static uint32_t dt__override_expire(dt_engine *e, int64_t now) {
 }
 
 /* A program change (deploy, rollback, undeploy) ends every timed level
- * change: an operator rolling back a bad boost must get out of it. */
-static void dt__override_clear(dt_engine *e) {
+ * change: an operator rolling back a bad boost must get out of it. Changes
+ * are numbered; set_level calls made on behalf of an older program (an
+ * event it was still handling, or its boosts applied late) are ignored. */
+static void dt__override_clear(dt_engine *e, uint64_t change) {
     dt__lock_take(&e->override_lock, &e->desc.lock);
-    DT__STORE_REL(&e->noverrides, 0u);
+    if (change > e->override_change) {
+        e->override_change = change;
+        DT__STORE_REL(&e->noverrides, 0u);
+    }
     dt__lock_give(&e->override_lock, &e->desc.lock);
 }
+
+static DT__TLS uint64_t dt__tls_boost_change;   /* set while a program's boosts are applied */
 
 /* ---- dispatch ---------------------------------------------------------- */
 static int dt__wild_matches(const dt__program *p, uint64_t id, dt_str name) {
@@ -3788,6 +3858,11 @@ static int dt__threshold(dt_engine *e, const dt__program *p, const dt__route *r,
 }
 
 static int64_t dt__engine_time(dt_engine *e);
+
+/* Time decisions (timed levels, rate limits, windows) need a time even for
+ * events left unstamped (dt_desc.no_timestamps): the latest tick, so no
+ * clock is read per event. The exported ts stays 0. */
+static int64_t dt__event_time(dt_engine *e, const dt_event *ev) { return ev->ts ? ev->ts : DT__LOAD(&e->now); }
 
 /* A site's mode under the current program: processed if any block
  * subscribes to it, exported as is if its level passes, else off. */
@@ -3814,13 +3889,15 @@ static uint32_t dt__site_mode(dt_engine *e, dt_site *s) {
 
 static DT__TLS dt_exec *dt__tls_exec;   /* for the emit built-in: nested emits stay depth-limited */
 
+/* A block's subscriptions sit together in a route (program order), so its
+ * budget is reset once per block per event; each dispatch costs a step. */
 static void dt__run_block(dt_exec *x, dt__sub *s) {
     dt_block *b = s->block;
     dt_exec *outer = dt__tls_exec;
     if (!DT__LOAD(&b->enabled)) return;
+    if (x->block_last != b) { x->block_last = b; x->steps = 0; x->tripped = 0; }
     x->block = b;
-    x->steps = 0;
-    x->tripped = 0;
+    if (dt_exec_charge(x, 1)) { x->block = NULL; return; }
     dt__tls_exec = x;
     b->proc->on_event(b, x, s->tag);
     dt__tls_exec = outer;
@@ -3842,7 +3919,8 @@ static void dt__process(dt_engine *e, dt__program *p, const dt_event *ev, dt__sl
     const dt__route *r;
     uint32_t i;
     x.e = e; x.p = p; x.sl = sl; x.ev = *ev; x.owned = 0; x.dropped = 0; x.depth = depth;
-    x.block = NULL; x.steps = 0; x.tripped = 0; x.after = after; x.arena_used = 0;
+    x.block = NULL; x.block_last = NULL; x.steps = 0; x.tripped = 0; x.after = after; x.arena_used = 0;
+    x.now = dt__event_time(e, ev);
     r = dt__route_find(p, ev->id, ev->name);
     if (r) {
         for (i = 0; i < r->nsubs; i++) dt__run_block(&x, r->subs[i]);
@@ -3850,7 +3928,7 @@ static void dt__process(dt_engine *e, dt__program *p, const dt_event *ev, dt__sl
         for (i = 0; i < p->nwild; i++)
             if (dt__pattern_matches(&p->wild[i]->pattern, ev->id, ev->name)) dt__run_block(&x, p->wild[i]);
     }
-    dt__export(e, sl, &x.ev, x.dropped, dt__threshold(e, p, r, ev->id, ev->name, ev->ts));
+    dt__export(e, sl, &x.ev, x.dropped, dt__threshold(e, p, r, ev->id, ev->name, x.now));
 }
 
 static void dt__run_after(dt_engine *e, dt__after *after);
@@ -3858,13 +3936,14 @@ static void dt__run_after(dt_engine *e, dt__after *after);
 /* An event with no program to run: the rip cord's default threshold, or
  * the default with any timed level change. */
 static void dt__pass_through(dt_engine *e, const dt_event *ev, dt__slot sl) {
-    int threshold = DT__LOAD(&e->ripcord) ? e->desc.default_level : dt__threshold(e, NULL, NULL, ev->id, ev->name, ev->ts);
+    int threshold = DT__LOAD(&e->ripcord) ? e->desc.default_level
+                                          : dt__threshold(e, NULL, NULL, ev->id, ev->name, dt__event_time(e, ev));
     dt__export(e, sl, ev, 0, threshold);
 }
 
 /* Field names are 1..DT_MAX_NAME bytes: rules, recorders and exporters
  * rely on it. */
-static int dt__fields_ok(const dt_event *ev) {
+DT__HOT int dt__fields_ok(const dt_event *ev) {
     uint32_t i;
     for (i = 0; i < ev->nfields; i++)
         if (!dt__name_ok(ev->fields[i].name) || ev->fields[i].value.type < DT_TYPE_NULL || ev->fields[i].value.type > DT_TYPE_BYTES)
@@ -4060,7 +4139,7 @@ static void dt__run_after(dt_engine *e, dt__after *after) {
 }
 
 DT_API int dt_exec_action(dt_exec *x, dt_action_ref a, const dt_value *args, uint32_t nargs) {
-    return dt__fire(x->e, x, a.index, args, nargs, &x->ev, x->ev.ts);
+    return dt__fire(x->e, x, a.index, args, nargs, &x->ev, x->now);
 }
 
 static int dt__find_action(dt_engine *e, const char *name) {
@@ -4528,6 +4607,10 @@ static void dt__recorder_append(dt_exec *x, dt__recorder *rec) {
     uint64_t evicted = 0;
     int ok;
     if (dt__tls_emergency) { dt__add(x->sl, DT__S_overflows, 1); return; }   /* its lock is ours already */
+    {   /* the copy made is bounded by the ring: a record too big is refused, not copied */
+        size_t size = dt__record_size(&x->ev);
+        if (dt_exec_charge(x, (uint32_t)((size < rec->cap ? size : rec->cap) / 64u + 1u))) return;
+    }
     if (rec->keyed && !dt__key_of(x, rec, &x->ev, kb, &key)) return;   /* no key: not recorded */
     dt_block_lock(rec->block);
     r = rec->keyed ? dt__key_ring(x, rec, key) : &rec->rings[0];
@@ -4579,7 +4662,7 @@ static void dt__recorder_on_event(dt_block *b, dt_exec *x, int tag) {
             args[1] = dt__strv(key);
             n = 2;
         }
-        dt__fire(x->e, x, dt__find_action(x->e, names[rec->triggers[i].discard]), args, n, &x->ev, x->ev.ts);
+        dt__fire(x->e, x, dt__find_action(x->e, names[rec->triggers[i].discard]), args, n, &x->ev, x->now);
     }
 }
 
@@ -4971,13 +5054,16 @@ static int dt__arg_level(const dt_value *v) {
 }
 
 static void dt__act_set_level(dt_engine *e, const dt_action_call *c, void *ud) {
+    uint64_t change;
     dt_str pat;
     int level = c->nargs > 1 ? dt__arg_level(&c->args[1]) : -1, prefix = 0, rc;
     int64_t dur = (c->nargs > 2 && c->args[2].type == DT_TYPE_I64) ? c->args[2].as.i64 : -1;
     (void)ud;
     if (!dt__arg_str(c, 0, &pat) || level < 0 || dur <= 0) { dt__count(e, DT__S_rule_errors, 1); return; }
     if (pat.len && pat.ptr[pat.len - 1] == '*') { prefix = 1; pat.len--; }
-    rc = dt__override_set(e, pat, prefix, level, c->ts, dt__sat_add(c->ts, dur));
+    /* 0 (host call): always; otherwise the change of the program that asked */
+    change = dt__tls_exec && dt__tls_exec->e == e ? dt__tls_exec->p->change : dt__tls_boost_change;
+    rc = dt__override_set(e, change, pat, prefix, level, c->ts, dt__sat_add(c->ts, dur));
     if (rc < 0) dt__count(e, DT__S_overflows, 1);
     if (rc > 0) dt__sites_recompute(e);
 }
@@ -5050,6 +5136,7 @@ static int dt__register_builtins(dt_engine *e) {
 /* Boosts (`level P = L for D` without a trigger) start when the program is
  * deployed, through the set_level action so they are audited like any. */
 struct dt__boost_copy {
+    uint64_t change;
     uint32_t n;
     struct { char pattern[DT_MAX_NAME + 2]; size_t len; int level; int64_t duration; } b[1];
 };
@@ -5061,6 +5148,7 @@ static dt__boost_copy *dt__boosts_copy(dt_engine *e, const dt__program *p) {
     c = (dt__boost_copy *)dt__alloc(e, sizeof *c + sizeof c->b[0] * (p->nboosts - 1));
     if (!c) { dt__count(e, DT__S_overflows, 1); dt__log(e, DT_LOG_ERROR, "deploy: no memory to start timed level changes"); return NULL; }
     c->n = p->nboosts;
+    c->change = p->change;
     for (i = 0; i < p->nboosts; i++) {
         const dt__boost *b = &p->boosts[i];
         memcpy(c->b[i].pattern, b->pattern.text.ptr, b->pattern.text.len);
@@ -5075,6 +5163,7 @@ static dt__boost_copy *dt__boosts_copy(dt_engine *e, const dt__program *p) {
 static void dt__boosts_apply(dt_engine *e, dt__boost_copy *c) {
     uint32_t i;
     int set_level = dt__find_action(e, "set_level");
+    dt__tls_boost_change = c ? c->change : 0;
     for (i = 0; c && i < c->n; i++) {
         dt_value args[3];
         args[0] = dt__strv(dt_strn(c->b[i].pattern, c->b[i].len));
@@ -5082,6 +5171,7 @@ static void dt__boosts_apply(dt_engine *e, dt__boost_copy *c) {
         args[2] = dt__i64(c->b[i].duration);
         dt__fire(e, NULL, set_level, args, 3, NULL, dt__engine_time(e));
     }
+    dt__tls_boost_change = 0;
     dt__free(e, c);
 }
 
@@ -5129,6 +5219,7 @@ static void dt__visit_blocks(dt_engine *e, int64_t now, int flush) {
             memset(&x, 0, offsetof(dt_exec, arena));
             x.e = e; x.p = p; x.sl = r.sl; x.after = &after; x.block = b;
             x.ev.ts = now;
+            x.now = now;
             dt__tls_exec = &x;
             if (flush) b->proc->flush(b, &x);
             else b->proc->tick(b, &x, now);
