@@ -1359,6 +1359,7 @@ typedef struct dt__route {
 typedef struct dt__level_rule {
     dt_pattern pattern;
     int level;
+    uint32_t order;              /* program order: among equal patterns the last wins */
 } dt__level_rule;
 
 typedef struct dt__boost {      /* `level P = L for D` without a trigger: applied at deploy */
@@ -3406,30 +3407,43 @@ static int dt__compile_block(dt_compiler *c) {
     return c->failed;
 }
 
+static int dt__block_name_cmp(const void *pa, const void *pb) {
+    const dt_block *a = *(const dt_block *const *)pa, *b = *(const dt_block *const *)pb;
+    size_t n = a->name.len < b->name.len ? a->name.len : b->name.len;
+    int r = n ? memcmp(a->name.ptr, b->name.ptr, n) : 0;
+    if (r) return r;
+    if (a->name.len != b->name.len) return a->name.len < b->name.len ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Named blocks (enable/disable, flush by name) must be unique: sorted by
+ * name, duplicates are neighbours; the later one in the program is named. */
 static int dt__check_block_names(dt_compiler *c) {
-    uint32_t i, k;
-    for (i = 0; i < c->nblocks; i++) {
-        if (!c->blocks[i]->name.len) continue;
-        for (k = 0; k < i; k++)
-            if (dt__str_eq(c->blocks[i]->name, c->blocks[k]->name))
-                return dt__errq(c, &c->blocks[i]->at, DT_ERR_EXISTS, "a block named ", c->blocks[i]->name,
-                                " already exists", "give each named block its own name");
+    dt_block **sorted;
+    uint32_t i;
+    if (c->nblocks < 2) return DT_OK;
+    if (!(sorted = (dt_block **)dt_compiler_alloc(c, sizeof(dt_block *) * c->nblocks))) return c->failed;
+    memcpy(sorted, c->blocks, sizeof(dt_block *) * c->nblocks);
+    qsort(sorted, c->nblocks, sizeof sorted[0], dt__block_name_cmp);
+    for (i = 1; i < c->nblocks; i++) {
+        if (!sorted[i]->name.len || !dt__str_eq(sorted[i]->name, sorted[i - 1]->name)) continue;
+        return dt__errq(c, &sorted[i]->at, DT_ERR_EXISTS, "a block named ", sorted[i]->name,
+                        " already exists", "give each named block its own name");
     }
     return DT_OK;
 }
 
 /* Route of one id: its exact and wildcard subscriptions in program order,
  * and its export threshold. */
+/* The threshold of a name from the prefix rules (longest first) or the
+ * default. Exact rules are in the routes, so events with no route never
+ * scan them. */
 static int dt__level_for(const dt__program *p, uint64_t id, dt_str name, int *exact) {
     uint32_t i;
+    (void)id;
     *exact = 0;
-    for (i = 0; i < p->nprefix_levels; i++) {
-        const dt__level_rule *r = &p->prefix_levels[i];
-        if (!r->pattern.prefix && r->pattern.id == id && dt__str_eq(r->pattern.text, name)) { *exact = 1; return r->level; }
-    }
     for (i = 0; i < p->nprefix_levels; i++)
-        if (p->prefix_levels[i].pattern.prefix && dt__starts(name, p->prefix_levels[i].pattern.text))
-            return p->prefix_levels[i].level;
+        if (dt__starts(name, p->prefix_levels[i].pattern.text)) return p->prefix_levels[i].level;
     return p->default_level;
 }
 
@@ -3446,20 +3460,20 @@ static dt__route *dt__route_find(const dt__program *p, uint64_t id, dt_str name)
     return (r->id && dt__str_eq(r->name, name)) ? r : NULL;
 }
 
-static int dt__route_build(dt_compiler *c, uint64_t id, dt_str name, const dt_pattern *from) {
+/* Adds the route of one name (no subscriptions yet). Two names with one
+ * durable ID are refused here: a rule must never apply to the wrong one. */
+static int dt__route_add(dt_compiler *c, uint64_t id, dt_str name, const dt_pattern *from) {
     dt__program *p = c->p;
     dt__route *r = dt__route_slot(p, id);
-    uint32_t i, n = 0;
-    int exact;
     if (r->id && !dt__str_eq(r->name, name)) {
         char msg[300];
+        dt_token at;
         dt__sb m = dt__sb_make(msg, sizeof msg);
         dt__sb_puts(&m, "durable ID collision: '");
         dt__sb_str(&m, r->name);
         dt__sb_puts(&m, "' and '");
         dt__sb_str(&m, name);
         dt__sb_puts(&m, "' hash to the same ID");
-        dt_token at;
         memset(&at, 0, sizeof at);
         at.line = from ? from->line : c->line;
         at.column = from ? from->column : c->col;
@@ -3469,23 +3483,71 @@ static int dt__route_build(dt_compiler *c, uint64_t id, dt_str name, const dt_pa
     r->id = id;
     r->name = name;          /* a registry name (lives with the engine) or pattern text (with the program) */
     p->nroutes++;
-    r->level = dt__level_for(p, id, name, &exact);
-    for (i = 0; i < p->nsubs; i++) if (dt__pattern_matches(&p->subs[i].pattern, id, name)) n++;
-    if (!n) return DT_OK;
-    if (!(r->subs = (dt__sub **)dt_compiler_alloc(c, sizeof(dt__sub *) * n))) return c->failed;
-    for (i = 0; i < p->nsubs; i++)
-        if (dt__pattern_matches(&p->subs[i].pattern, id, name)) r->subs[r->nsubs++] = &p->subs[i];
     return DT_OK;
 }
 
-/* Sorts level rules so the longest prefix wins (insertion sort: few rules). */
-static void dt__sort_levels(dt__level_rule *r, uint32_t n) {
-    uint32_t i, j;
-    for (i = 1; i < n; i++) {
-        dt__level_rule t = r[i];
-        for (j = i; j > 0 && r[j - 1].pattern.text.len < t.pattern.text.len; j--) r[j] = r[j - 1];
-        r[j] = t;
+/* Appends subscription s to every route it matches (count only when fill is
+ * 0). Exact patterns go straight to their route; only wildcards visit the
+ * table, so linking costs subscriptions + wildcards x routes. */
+static void dt__route_subscribe(dt__program *p, dt__sub *s, int fill) {
+    uint32_t k;
+    if (!s->pattern.prefix) {
+        dt__route *r = dt__route_find(p, s->pattern.id, s->pattern.text);
+        if (r) { if (fill) r->subs[r->nsubs] = s; r->nsubs++; }
+        return;
     }
+    for (k = 0; k < p->route_cap; k++) {
+        dt__route *r = &p->routes[k];
+        if (!r->id || !dt__starts(r->name, s->pattern.text)) continue;
+        if (fill) r->subs[r->nsubs] = s;
+        r->nsubs++;
+    }
+}
+
+static int dt__route_levels_and_subs(dt_compiler *c, const dt__level_rule *exact, uint32_t nexact) {
+    dt__program *p = c->p;
+    uint32_t i, k;
+    int unused;
+    for (k = 0; k < p->route_cap; k++)
+        if (p->routes[k].id) p->routes[k].level = dt__level_for(p, p->routes[k].id, p->routes[k].name, &unused);
+    for (i = 0; i < nexact; i++) {                   /* exact rules beat prefixes */
+        dt__route *r = dt__route_find(p, exact[i].pattern.id, exact[i].pattern.text);
+        if (r) r->level = exact[i].level;
+    }
+    for (i = 0; i < p->nsubs; i++) dt__route_subscribe(p, &p->subs[i], 0);
+    for (k = 0; k < p->route_cap; k++) {
+        dt__route *r = &p->routes[k];
+        if (!r->nsubs) continue;
+        if (!(r->subs = (dt__sub **)dt_compiler_alloc(c, sizeof(dt__sub *) * r->nsubs))) return c->failed;
+        r->nsubs = 0;
+    }
+    for (i = 0; i < p->nsubs; i++) dt__route_subscribe(p, &p->subs[i], 1);   /* program order kept */
+    return DT_OK;
+}
+
+/* Level rules in lookup order: exact before prefix, longer text first (the
+ * longest prefix wins), equal patterns together with the last written
+ * last. */
+static int dt__level_cmp(const void *pa, const void *pb) {
+    const dt__level_rule *a = (const dt__level_rule *)pa, *b = (const dt__level_rule *)pb;
+    int r;
+    if (a->pattern.prefix != b->pattern.prefix) return a->pattern.prefix - b->pattern.prefix;
+    if (a->pattern.text.len != b->pattern.text.len) return a->pattern.text.len > b->pattern.text.len ? -1 : 1;
+    r = a->pattern.text.len ? memcmp(a->pattern.text.ptr, b->pattern.text.ptr, a->pattern.text.len) : 0;
+    if (r) return r;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* Sorts and keeps the last of each run of equal patterns; returns the count. */
+static uint32_t dt__sort_levels(dt__level_rule *r, uint32_t n) {
+    uint32_t i, out = 0;
+    if (n > 1) qsort(r, n, sizeof *r, dt__level_cmp);
+    for (i = 0; i < n; i++) {
+        if (i + 1 < n && r[i + 1].pattern.prefix == r[i].pattern.prefix && dt__str_eq(r[i + 1].pattern.text, r[i].pattern.text))
+            continue;                            /* a later rule for the same pattern follows */
+        r[out++] = r[i];
+    }
+    return out;
 }
 
 /* Builds the dispatch tables: every exact name the program mentions and
@@ -3494,34 +3556,42 @@ static void dt__sort_levels(dt__level_rule *r, uint32_t n) {
 static int dt__link(dt_compiler *c) {
     dt__program *p = c->p;
     dt_engine *e = c->e;
-    uint32_t i, want, nev;
+    uint32_t i, want, nev, nexact = 0;
+    dt__level_rule *exact;
     p->subs = c->subs; p->nsubs = c->nsubs;
     p->blocks = c->blocks; p->nblocks = c->nblocks;
     p->boosts = c->boosts; p->nboosts = c->nboosts;
     p->recorders = c->recorders; p->nrecorders = c->nrecorders;
-    dt__sort_levels(c->levels, c->nlevels);
-    p->prefix_levels = c->levels; p->nprefix_levels = c->nlevels;
+    /* exact level rules live in their routes; only prefixes are scanned */
+    c->nlevels = dt__sort_levels(c->levels, c->nlevels);
+    for (i = 0; i < c->nlevels; i++) if (!c->levels[i].pattern.prefix) nexact++;
+    exact = (dt__level_rule *)dt_compiler_alloc(c, sizeof(dt__level_rule) * (nexact ? nexact : 1));
+    if (!exact) return c->failed;
+    for (i = 0, nexact = 0; i < c->nlevels; i++) {
+        if (!c->levels[i].pattern.prefix) exact[nexact++] = c->levels[i];
+        else c->levels[p->nprefix_levels++] = c->levels[i];
+    }
+    p->prefix_levels = c->levels;                /* still longest first */
     for (i = 0; i < p->nsubs; i++) if (p->subs[i].pattern.prefix) p->nwild++;
     if (p->nwild && !(p->wild = (dt__sub **)dt_compiler_alloc(c, sizeof(dt__sub *) * p->nwild))) return c->failed;
     p->nwild = 0;
     for (i = 0; i < p->nsubs; i++) if (p->subs[i].pattern.prefix) p->wild[p->nwild++] = &p->subs[i];
     dt__lock_take(&e->lock, &e->desc.lock);
     nev = e->nevents;                            /* events registered later get no route, as after a deploy */
-    want = p->nsubs + p->nprefix_levels + nev;
+    want = p->nsubs + nexact + nev;
     dt__lock_give(&e->lock, &e->desc.lock);
     p->route_cap = dt__pow2_at_least(want * 2u + 1u);
     if (!(p->routes = (dt__route *)dt_compiler_alloc(c, sizeof(dt__route) * p->route_cap))) return c->failed;
     /* registered names first: a site's name is then the very pointer the
      * route holds, and the name check on the emit path is one compare */
     dt__lock_take(&e->lock, &e->desc.lock);
-    for (i = 0; i < nev && !c->failed; i++) dt__route_build(c, e->events[i].id, e->events[i].name, NULL);
+    for (i = 0; i < nev && !c->failed; i++) dt__route_add(c, e->events[i].id, e->events[i].name, NULL);
     dt__lock_give(&e->lock, &e->desc.lock);
     for (i = 0; i < p->nsubs && !c->failed; i++)
-        if (!p->subs[i].pattern.prefix) dt__route_build(c, p->subs[i].pattern.id, p->subs[i].pattern.text, &p->subs[i].pattern);
-    for (i = 0; i < p->nprefix_levels && !c->failed; i++)
-        if (!p->prefix_levels[i].pattern.prefix)
-            dt__route_build(c, p->prefix_levels[i].pattern.id, p->prefix_levels[i].pattern.text, &p->prefix_levels[i].pattern);
-    return c->failed;
+        if (!p->subs[i].pattern.prefix) dt__route_add(c, p->subs[i].pattern.id, p->subs[i].pattern.text, &p->subs[i].pattern);
+    for (i = 0; i < nexact && !c->failed; i++) dt__route_add(c, exact[i].pattern.id, exact[i].pattern.text, &exact[i].pattern);
+    if (c->failed) return c->failed;
+    return dt__route_levels_and_subs(c, exact, nexact);
 }
 
 static int dt__check_risk(dt_compiler *c) {
@@ -4980,14 +5050,12 @@ static int dt__level_static(dt_compiler *c, const dt_pattern *pats, uint32_t n, 
             c->boosts[c->nboosts].pattern = pats[i];
             c->boosts[c->nboosts].level = level;
             c->boosts[c->nboosts++].duration = dur;
-        } else {
-            uint32_t k;
-            for (k = 0; k < c->nlevels; k++)          /* a later rule for the same pattern wins */
-                if (c->levels[k].pattern.prefix == pats[i].prefix && dt__str_eq(c->levels[k].pattern.text, pats[i].text)) break;
-            if (k == c->nlevels && !DT__PUSH(c, c->levels, c->nlevels, c->cap_levels)) return c->failed;
-            c->levels[k].pattern = pats[i];
-            c->levels[k].level = level;
-            if (k == c->nlevels) c->nlevels++;
+        } else {                                     /* duplicates are resolved at link: last wins */
+            if (!DT__PUSH(c, c->levels, c->nlevels, c->cap_levels)) return c->failed;
+            c->levels[c->nlevels].pattern = pats[i];
+            c->levels[c->nlevels].level = level;
+            c->levels[c->nlevels].order = c->nlevels;
+            c->nlevels++;
         }
     }
     return DT_OK;
