@@ -134,6 +134,9 @@
 #ifndef DT_MAX_ACTION_ARGS     /* arguments of one action call */
 #define DT_MAX_ACTION_ARGS 8
 #endif
+#ifndef DT_MAX_INLINE_ACTIONS  /* host actions one event may run inline; more go to dt_poll */
+#define DT_MAX_INLINE_ACTIONS 4
+#endif
 #ifndef DT_PENDING_ARG_BYTES   /* bytes of string arguments a host action call may carry (else refused) */
 #define DT_PENDING_ARG_BYTES 256
 #endif
@@ -2982,7 +2985,7 @@ typedef struct dt__inline_call {     /* host actions run after the read section 
 } dt__inline_call;
 
 typedef struct dt__after {           /* shared by an event and the events it emits */
-    dt__inline_call calls[8];
+    dt__inline_call calls[DT_MAX_INLINE_ACTIONS];
     uint32_t n;
 } dt__after;
 
@@ -4538,11 +4541,12 @@ static void dt__dump_send(dt_engine *e, dt__recorder *rec, const dt__ring *r, co
     if (e->desc.sinks.dump) e->desc.sinks.dump(&d, e->desc.sinks.user_data);
 }
 
-/* Flushes one ring: copy out under the recorder lock (emitters keep
- * appending meanwhile), then hand the copy to the dump sink. The sink runs
- * holding only this recorder's flush lock, which emitters never take; only
- * other flushes of the same recorder wait. A flush from inside a dump sink
- * could wait for itself (or cross another thread's flush): refused. */
+/* Flushes one ring: copy out under the recorder lock (appends keep going
+ * meanwhile), then hand the copy to the dump sink. The sink runs holding
+ * only this recorder's flush lock: plain appends never take it; another
+ * flush of the same recorder waits for it, and that includes a `flush when`
+ * trigger on an emitting thread. A flush from inside a dump sink could wait
+ * for itself (or cross another thread's flush): refused. */
 static DT__TLS int dt__tls_in_dump;
 
 static int dt__ring_flush(dt_engine *e, dt__recorder *rec, dt__ring *r, const dt_str *key, int64_t ts) {
