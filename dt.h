@@ -2620,7 +2620,7 @@ static int dt__type_err(dt_compiler *c, const dt_token *at, const char *pre, dt_
  * unknown. An exact scoped event whose schema lacks the field is an error. */
 static int dt__field_type(dt_compiler *c, const dt_token *at, dt_str name, dt_type *type) {
     uint32_t i, k;
-    int known = 0, seen_schema = 0;
+    int known = 0;
     *type = DT_TYPE_NULL;
     for (i = 0; i < c->nscope; i++) {
         dt__reg_event *r;
@@ -2628,7 +2628,6 @@ static int dt__field_type(dt_compiler *c, const dt_token *at, dt_str name, dt_ty
         if (c->scope[i].prefix) return DT_OK;                 /* a prefix may cover unknown events */
         r = dt__reg_find_locked(c->e, c->scope[i].id);
         if (!r || !dt__reg_has_schema(r)) return DT_OK;
-        seen_schema = 1;
         for (k = 0; k < r->nfields; k++) {
             if (!dt__str_eqc(name, r->fields[k].name)) continue;
             found = 1;
@@ -2645,7 +2644,6 @@ static int dt__field_type(dt_compiler *c, const dt_token *at, dt_str name, dt_ty
             return dt__errq(c, at, DT_ERR_UNKNOWN, "event has no field ", name, "", hint);
         }
     }
-    (void)seen_schema;
     return DT_OK;
 }
 
@@ -3332,17 +3330,14 @@ static dt_value dt__fn_strlen(dt_exec *x, const dt_value *a, uint32_t n, void *u
 
 DT_API int dt_register_function(dt_engine *e, const dt_function_desc *d) {
     dt__function *f;
+    uint32_t i;
     int rc = DT_OK;
     if (!e || !d || !d->name || !d->fn || !d->name[0] || strlen(d->name) > DT_MAX_NAME || d->min_args > d->max_args ||
         d->max_args > DT_MAX_ACTION_ARGS) return DT_ERR_INVALID;
-    dt__lock_take(&e->lock, &e->desc.lock);
-    {
-        uint32_t i;
-        for (i = 0; i < e->nfunctions; i++) if (strcmp(e->functions[i].name, d->name) == 0) rc = DT_ERR_EXISTS;
-    }
-    if (rc != DT_OK) {}
-    else if (e->nfunctions >= e->desc.max_actions) rc = DT_ERR_LIMIT;
-    else {
+    dt__lock_take(&e->lock, &e->desc.lock);                /* check and insert at once */
+    for (i = 0; i < e->nfunctions; i++) if (strcmp(e->functions[i].name, d->name) == 0) rc = DT_ERR_EXISTS;
+    if (rc == DT_OK && e->nfunctions >= e->desc.max_actions) rc = DT_ERR_LIMIT;
+    if (rc == DT_OK) {
         f = &e->functions[e->nfunctions];
         f->d = *d;
         if (!f->d.risk) f->d.risk = DT_RISK_HIGH;
@@ -4226,17 +4221,14 @@ static int dt__find_action(dt_engine *e, const char *name) {
 
 static int dt__action_add(dt_engine *e, const dt_action_desc *d, int builtin) {
     dt__action *a;
+    uint32_t i;
     int rc = DT_OK;
     if (!e || !d || !d->name || !d->name[0] || !d->fn || strlen(d->name) > DT_MAX_NAME || d->min_args > d->max_args ||
         d->max_args > DT_MAX_ACTION_ARGS || (d->rate_count && d->rate_window_ns <= 0)) return DT_ERR_INVALID;
-    dt__lock_take(&e->lock, &e->desc.lock);
-    {
-        uint32_t i;
-        for (i = 0; i < e->nactions; i++) if (strcmp(e->actions[i].name, d->name) == 0) rc = DT_ERR_EXISTS;
-    }
-    if (rc != DT_OK) {}
-    else if (e->nactions >= e->desc.max_actions) rc = DT_ERR_LIMIT;
-    else {
+    dt__lock_take(&e->lock, &e->desc.lock);                /* check and insert at once */
+    for (i = 0; i < e->nactions; i++) if (strcmp(e->actions[i].name, d->name) == 0) rc = DT_ERR_EXISTS;
+    if (rc == DT_OK && e->nactions >= e->desc.max_actions) rc = DT_ERR_LIMIT;
+    if (rc == DT_OK) {
         a = &e->actions[e->nactions];
         memset(a, 0, sizeof *a);
         a->name = dt__strdup(e, d->name, strlen(d->name));
