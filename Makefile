@@ -76,7 +76,7 @@ tsan: $(B)/suites.h
 	TSAN_OPTIONS=halt_on_error=1 $(B)/dt_tests_tsan -s concurrency
 
 # Warnings as errors on gcc and clang, C99 and C11, C++, and each trim.
-check-warnings compile-tests: | $(B)
+check-warnings compile-tests: $(B)/suites.h $(B)/dt
 	sh tests/compile/run.sh
 
 bench: | $(B)

@@ -101,6 +101,18 @@
 #ifndef DT_NO_CLOCK
 #define DT_NO_CLOCK 0
 #endif
+/* DT_SITE_SECTIONS: also list every DT_EMIT site in a linker section, so
+ * binding an engine registers all sites of the binary before they run (the
+ * event catalog then shows every event the build has). ELF with GCC/Clang;
+ * each shared object lists its own sites (bind from the one holding the
+ * implementation). */
+#ifndef DT_SITE_SECTIONS
+#if defined(__ELF__) && (defined(__GNUC__) || defined(__clang__))
+#define DT_SITE_SECTIONS 1
+#else
+#define DT_SITE_SECTIONS 0
+#endif
+#endif
 /* DT_NO_FLOAT: drops f64 arithmetic in expressions (f64 fields still pass
  * through, compare as unknown); for FPU-less firmware. */
 #ifndef DT_NO_FLOAT
@@ -356,9 +368,19 @@ enum {
 #define DT__TAIL(first, ...) __VA_ARGS__
 #define DT__NOFIELD dt__field(0, DT_TYPE_NULL)
 
+#if DT_SITE_SECTIONS
+/* A pointer to each site, gathered by the linker between __start_dt_sites
+ * and __stop_dt_sites. */
+#define DT__SITE_LIST(site) \
+    static dt_site *const dt__site_ref __attribute__((section("dt_sites"), used)) = &(site);
+#else
+#define DT__SITE_LIST(site)
+#endif
+
 #define DT_EMIT(level, ...)                                                          \
     do {                                                                             \
         static dt_site dt__site = DT_SITE_INIT((level), DT__HEAD(__VA_ARGS__, 0));   \
+        DT__SITE_LIST(dt__site)                                                      \
         if (DT_UNLIKELY(DT_SITE_MODE(&dt__site) != DT_SITE_OFF) &&                   \
             dt_site_ready(&dt__site)) {                                              \
             const dt_field dt__f[] = { DT__TAIL(__VA_ARGS__, DT__NOFIELD) };         \
@@ -1753,8 +1775,25 @@ static void dt__sites_recompute(dt_engine *e) {
     dt__spin_unlock(&dt__sites_lock);
 }
 
+#if DT_SITE_SECTIONS
+extern dt_site *const __start_dt_sites[] __attribute__((weak));
+extern dt_site *const __stop_dt_sites[] __attribute__((weak));
+#endif
+
+/* Registers every site the linker listed (none without DT_SITE_SECTIONS),
+ * so the registry and catalog know them before they first run. */
+static void dt__register_listed_sites(void) {
+#if DT_SITE_SECTIONS
+    dt_site *const *p;
+    if (!__start_dt_sites || !__stop_dt_sites) return;
+    for (p = __start_dt_sites; p < __stop_dt_sites; p++)
+        if (*p && DT__LOAD_ACQ(&(*p)->mode) == DT_SITE_NEW) dt_site_register(*p);
+#endif
+}
+
 DT_API void dt_bind_sites(dt_engine *e) {
     dt_site *s;
+    dt__register_listed_sites();
     dt__spin_lock(&dt__sites_lock);
     DT__STORE_SC(&dt__bound, e);
     for (s = dt__sites_head; s; s = s->next) {

@@ -311,7 +311,17 @@ static void print_stats(dt_engine *e) {
 #undef PRINT_STAT
 }
 
-int main(void) {
+static void write_stdout(const char *bytes, size_t len, void *ud) {
+    (void)ud;
+    fwrite(bytes, 1, len, stdout);
+}
+
+/* `host_service --catalog` prints the event catalog of this build: every
+ * DT_EMIT site (listed by the linker, whether it ran or not) and the
+ * registered schemas. An operator checks a program against it offline:
+ *     host_service --catalog > catalog.json
+ *     dt check program.dt --catalog catalog.json */
+int main(int argc, char **argv) {
     pthread_t threads[WORKERS];
     dt_engine *e = create_engine();
     unsigned long seen_failures = 0;
@@ -320,6 +330,11 @@ int main(void) {
     if (!e) {
         fprintf(stderr, "host_service: could not create the engine\n");
         return 1;
+    }
+    if (argc > 1 && strcmp(argv[1], "--catalog") == 0) {
+        dt_catalog_write(e, write_stdout, NULL);
+        dt_destroy(e);
+        return 0;
     }
     start_ns = dt_now(e);
     if (deploy(e) != 0) {

@@ -212,7 +212,9 @@ TEST off_site_skips_field_evaluation_until_a_program_turns_it_on(void) {
     PASS();
 }
 
-TEST sites_are_listed_after_first_execution_with_file_and_line(void) {
+/* With DT_SITE_SECTIONS (ELF, GCC/Clang) binding lists every site of the
+ * binary before it runs; without it a site is listed on first execution. */
+TEST sites_are_listed_with_file_and_line(void) {
     dt_engine *e;
     site_find f;
     int line;
@@ -221,7 +223,7 @@ TEST sites_are_listed_after_first_execution_with_file_and_line(void) {
     ASSERT(e != NULL);
     dt_bind_sites(e);
     f = site_lookup("SiteLocated");
-    ASSERT_EQ(0, f.count);
+    ASSERT_EQ(DT_SITE_SECTIONS ? 1 : 0, f.count);
     line = site_located();
     site_located();
     f = site_lookup("SiteLocated");
@@ -457,7 +459,7 @@ SUITE(sites) {
     RUN_TEST(emit_macro_carries_zero_one_and_five_fields);
     RUN_TEST(off_site_never_evaluates_its_fields_even_on_first_execution);
     RUN_TEST(off_site_skips_field_evaluation_until_a_program_turns_it_on);
-    RUN_TEST(sites_are_listed_after_first_execution_with_file_and_line);
+    RUN_TEST(sites_are_listed_with_file_and_line);
     RUN_TEST(site_register_lists_a_site_without_executing_it);
     RUN_TEST(site_mode_follows_programs_rollback_ripcord_and_timed_levels);
     RUN_TEST(unbinding_turns_every_site_off);

@@ -97,7 +97,14 @@ for cc in gcc clang; do
         check "$cc -std=c99: $trim=1" "$cc" -std=c99 $WARN -I. -I$SRC -D$trim=1 -DDT_COMPILE_WITH_MULTI $MULTI
     done
     check "$cc -std=c99: all trims together" "$cc" -std=c99 $WARN -I. -I$SRC $ALLTRIMS -DDT_COMPILE_WITH_MULTI $MULTI
+    check "$cc -std=c99: DT_SITE_SECTIONS=0" "$cc" -std=c99 $WARN -I. -I$SRC -DDT_SITE_SECTIONS=0 -DDT_COMPILE_WITH_MULTI $MULTI
 done
+
+# The whole suite with sites listed only on first execution (the non-ELF path).
+if [ -f build/suites.h ]; then
+    check "cc -std=c99: full test suite with DT_SITE_SECTIONS=0" \
+        cc -std=c99 -O1 -pthread -I. -Itests -Ibuild -DDT_SITE_SECTIONS=0 tests/test_*.c tests/impl.c
+fi
 
 for cxx in g++ clang++; do
     if ! have "$cxx"; then
