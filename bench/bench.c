@@ -98,11 +98,11 @@ static dt_engine *make_engine(int timestamps, const char *program) {
     d.no_timestamps = g_no_ts;
     e = dt_create(&d);
     if (!e) { fprintf(stderr, "bench: dt_create failed\n"); exit(1); }
+    dt_bind_sites(e);            /* before deploying, as hosts should: every site then has a route */
     if (program && dt_deploy(e, program, strlen(program), &err) != DT_OK) {
         fprintf(stderr, "bench: deploy failed: %s\n", err.message);
         exit(1);
     }
-    dt_bind_sites(e);
     return e;
 }
 
