@@ -3114,13 +3114,16 @@ static void dt__block_trip(dt_exec *x) {
     dt__log(x->e, DT_LOG_WARN, msg);
 }
 
-DT_API int dt_exec_charge(dt_exec *x, uint32_t units) {
+/* The engine's own charges are inlined; processors use dt_exec_charge. */
+DT__HOT int dt__charge(dt_exec *x, uint32_t units) {
     if (x->tripped) return 1;
     x->steps += units;
     if (x->steps <= x->e->desc.budget_steps) return 0;
     dt__block_trip(x);
     return 1;
 }
+
+DT_API int dt_exec_charge(dt_exec *x, uint32_t units) { return dt__charge(x, units); }
 
 /* ---- the expression language: evaluation ------------------------------- */
 static dt_value dt__null(void) { dt_value v; v.type = DT_TYPE_NULL; v.as.u64 = 0; return v; }
@@ -3333,7 +3336,7 @@ static dt_value dt__eval_chain(dt_exec *x, const dt_expr *e, int stop_on) {
 
 DT_API dt_value dt_eval(dt_exec *x, const dt_expr *e) {
     const dt_value *f;
-    if (dt_exec_charge(x, 1)) return dt__null();
+    if (dt__charge(x, 1)) return dt__null();
     switch (e->kind) {
     case DT__E_LIT: return e->lit;
     case DT__E_FIELD: f = dt_exec_field(x, e->name); return f ? *f : dt__null();
@@ -4004,7 +4007,7 @@ static void dt__run_block(dt_exec *x, dt__sub *s) {
     if (!DT__LOAD(&b->enabled)) return;
     if (x->block_last != b) { x->block_last = b; x->steps = 0; x->tripped = 0; }
     x->block = b;
-    if (dt_exec_charge(x, 1)) { x->block = NULL; return; }
+    if (dt__charge(x, 1)) { x->block = NULL; return; }
     dt__tls_exec = x;
     b->proc->on_event(b, x, s->tag);
     dt__tls_exec = outer;
@@ -4486,9 +4489,8 @@ static void dt__out_value(dt__rec_out *o, const dt_value *v) {
 
 /* Appends one record, evicting the oldest ones to make room. Returns 0 if
  * the record can never fit. Caller holds the recorder lock. */
-static int dt__ring_append(dt__ring *r, uint32_t cap, const dt_event *ev, uint64_t *evicted) {
+static int dt__ring_append(dt__ring *r, uint32_t cap, const dt_event *ev, size_t size, uint64_t *evicted) {
     dt__rec_out o;
-    size_t size = dt__record_size(ev);
     uint32_t i;
     uint64_t before = r->overwritten;
     if (size > cap) return 0;
@@ -4710,17 +4712,17 @@ static void dt__recorder_append(dt_exec *x, dt__recorder *rec) {
     dt_str key = dt_strn("", 0);
     dt__ring *r;
     uint64_t evicted = 0;
+    size_t size;
     int ok;
     if (dt__tls_emergency) { dt__add(x->sl, DT__S_overflows, 1); return; }   /* its lock is ours already */
-    {   /* the copy made is bounded by the ring: a record too big is refused, not copied */
-        size_t size = dt__record_size(&x->ev);
-        if (dt_exec_charge(x, (uint32_t)((size < rec->cap ? size : rec->cap) / 64u + 1u))) return;
-    }
+    size = dt__record_size(&x->ev);
+    /* the copy made is bounded by the ring: a record too big is refused, not copied */
+    if (dt__charge(x, (uint32_t)((size < rec->cap ? size : rec->cap) / 64u + 1u))) return;
     if (rec->keyed && !dt__key_of(x, rec, &x->ev, kb, &key)) return;   /* no key: not recorded */
     dt_block_lock(rec->block);
     r = rec->keyed ? dt__key_ring(x, rec, key) : &rec->rings[0];
     r->last_write = ++rec->clock;
-    ok = dt__ring_append(r, rec->cap, &x->ev, &evicted);
+    ok = dt__ring_append(r, rec->cap, &x->ev, size, &evicted);
     dt_block_unlock(rec->block);
     if (!ok) { dt__add(x->sl, DT__S_recorder_too_big, 1); return; }
     dt__add(x->sl, DT__S_recorder_records, 1);
