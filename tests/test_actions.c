@@ -7,6 +7,7 @@
 
 #include "greatest.h"
 #include "dt.h"
+#include "support.h"
 
 /* ---- capture: action calls, audit records, events, dumps -------------- */
 typedef struct act_rec {
@@ -35,36 +36,8 @@ typedef struct act_cap {
 static act_cap cap;
 static int64_t fake_now;
 
-static int64_t act_clock(void *ud) { (void)ud; return fake_now; }
-
-static size_t act_put(char *buf, size_t size, size_t at, const char *s) {
-    size_t n = strlen(s);
-    if (at >= size) return at;
-    if (n > size - 1 - at) n = size - 1 - at;
-    memcpy(buf + at, s, n);
-    buf[at + n] = 0;
-    return at + n;
-}
-
-static void act_fmt_value(char *out, size_t size, const dt_value *v) {
-    size_t i, at;
-    switch (v->type) {
-    case DT_TYPE_BOOL: snprintf(out, size, "%s", v->as.b ? "true" : "false"); break;
-    case DT_TYPE_I64: snprintf(out, size, "%lld", (long long)v->as.i64); break;
-    case DT_TYPE_U64: snprintf(out, size, "%llu", (unsigned long long)v->as.u64); break;
-    case DT_TYPE_F64: snprintf(out, size, "%g", v->as.f64); break;
-    case DT_TYPE_STR: snprintf(out, size, "\"%.*s\"", (int)v->as.str.len, v->as.str.ptr); break;
-    case DT_TYPE_BYTES:
-        at = act_put(out, size, 0, "0x");
-        for (i = 0; i < v->as.str.len; i++) {
-            char hx[3];
-            snprintf(hx, sizeof hx, "%02x", (unsigned)(unsigned char)v->as.str.ptr[i]);
-            at = act_put(out, size, at, hx);
-        }
-        break;
-    default: snprintf(out, size, "null"); break;
-    }
-}
+/* "Name@level{a=1,b="x"}" */
+static void act_fmt_event(char *out, size_t size, const dt_event *ev) { sup_fmt_event(out, size, ev, 0); }
 
 static void act_fmt_args(char *out, size_t size, const dt_value *args, uint32_t n) {
     uint32_t i;
@@ -72,26 +45,10 @@ static void act_fmt_args(char *out, size_t size, const dt_value *args, uint32_t 
     out[0] = 0;
     for (i = 0; i < n; i++) {
         char v[96];
-        act_fmt_value(v, sizeof v, &args[i]);
-        if (i) at = act_put(out, size, at, ",");
-        at = act_put(out, size, at, v);
+        sup_fmt_value(v, sizeof v, &args[i], 0);
+        if (i) at = sup_put(out, size, at, ",");
+        at = sup_put(out, size, at, v);
     }
-}
-
-/* "Name@level{a=1,b="x"}" */
-static void act_fmt_event(char *out, size_t size, const dt_event *ev) {
-    uint32_t i;
-    size_t at;
-    char head[160];
-    snprintf(head, sizeof head, "%.*s@%s{", (int)ev->name.len, ev->name.ptr, dt_level_name(ev->level));
-    at = act_put(out, size, 0, head);
-    for (i = 0; i < ev->nfields; i++) {
-        char v[96], f[160];
-        act_fmt_value(v, sizeof v, &ev->fields[i].value);
-        snprintf(f, sizeof f, "%s%.*s=%s", i ? "," : "", (int)ev->fields[i].name.len, ev->fields[i].name.ptr, v);
-        at = act_put(out, size, at, f);
-    }
-    (void)act_put(out, size, at, "}");
 }
 
 static void act_rec_fill(act_rec *r, const dt_action_call *c) {
@@ -123,43 +80,24 @@ static void act_on_event_deploying(const dt_event *ev, void *ud) {
     k->sink_deploy_rc = dt_deploy(k->e, prog, sizeof prog - 1, NULL);
 }
 
-typedef struct act_dumpfmt { char *out; size_t size, at; } act_dumpfmt;
-
-static void act_dump_header(const dt_dump_header *h, void *ud) {
-    act_dumpfmt *f = (act_dumpfmt *)ud;
-    char buf[200];
-    snprintf(buf, sizeof buf, "%.*s/%.*s n=%u ow=%llu:", (int)h->recorder.len, h->recorder.ptr, (int)h->key.len,
-             h->key.ptr, (unsigned)h->records, (unsigned long long)h->overwritten);
-    f->at = act_put(f->out, f->size, f->at, buf);
-}
-
 static void act_dump_record(const dt_event *ev, void *ud) {
-    act_dumpfmt *f = (act_dumpfmt *)ud;
+    sup_text *f = (sup_text *)ud;
     char buf[160];
     act_fmt_event(buf, sizeof buf, ev);
-    f->at = act_put(f->out, f->size, f->at, " ");
-    f->at = act_put(f->out, f->size, f->at, buf);
+    f->at = sup_put(f->out, f->size, f->at, " ");
+    f->at = sup_put(f->out, f->size, f->at, buf);
 }
 
 /* Joins the chunks and decodes them: "rec/key n=2 ow=0: A@debug{..} ...". */
 static void act_on_dump(const dt_dump *d, void *ud) {
     act_cap *k = (act_cap *)ud;
     uint8_t bytes[4096];
-    size_t len = 0, bad = 0;
-    uint32_t i;
-    act_dumpfmt f;
+    size_t len;
+    sup_text f;
     if (k->ndumps >= 8) return;
-    for (i = 0; i < d->nchunks; i++) {
-        if (d->chunks[i].len > sizeof bytes - len) return;
-        memcpy(bytes + len, d->chunks[i].ptr, d->chunks[i].len);
-        len += d->chunks[i].len;
-    }
-    f.out = k->dumps[k->ndumps++];
-    f.size = sizeof k->dumps[0];
-    f.at = 0;
-    f.out[0] = 0;
-    if (dt_dump_decode(bytes, len, act_dump_header, act_dump_record, &f, &bad) != DT_OK)
-        (void)act_put(f.out, f.size, f.at, " <undecodable>");
+    if (!sup_join_dump(d, bytes, sizeof bytes, &len)) return;
+    if (sup_dump_text(bytes, len, act_dump_record, &f, k->dumps[k->ndumps++], sizeof k->dumps[0]) != DT_OK)
+        (void)sup_put(f.out, f.size, f.at, " <undecodable>");
 }
 
 /* Host action: records what it was called with. */
@@ -180,7 +118,8 @@ static void act_host_deploying(dt_engine *e, const dt_action_call *c, void *ud) 
 
 static void act_desc(dt_desc *d) {
     memset(d, 0, sizeof *d);
-    d->clock.now = act_clock;
+    d->clock.now = sup_clock;
+    d->clock.user_data = &fake_now;
     d->sinks.event = act_on_event;
     d->sinks.action = act_on_audit;
     d->sinks.dump = act_on_dump;
@@ -209,19 +148,11 @@ static dt_action_desc act_host_desc(const char *name) {
     return a;
 }
 
-static int act_deploy(dt_engine *e, const char *text) { return dt_deploy(e, text, strlen(text), NULL); }
-
 static dt_value act_s(const char *s) { dt_value v; v.type = DT_TYPE_STR; v.as.str = dt_cstr(s); return v; }
 static dt_value act_i(int64_t i) { dt_value v; v.type = DT_TYPE_I64; v.as.i64 = i; return v; }
 
 static void act_emit(dt_engine *e, const char *name, int level, const dt_field *f, uint32_t n) {
-    dt_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.name = dt_cstr(name);
-    ev.level = level;
-    ev.fields = f;
-    ev.nfields = n;
-    dt_emit(e, &ev);
+    sup_emit_fields(e, name, level, 0, 0, f, n);
 }
 
 #define SEC ((int64_t)1000000000)
@@ -593,7 +524,7 @@ TEST builtin_disable_stops_a_recorder_and_enable_resumes_it(void) {
     act_reset(SEC);
     e = act_engine();
     ASSERT(e != NULL);
-    ASSERT_EQ(DT_OK, act_deploy(e, "recorder rec { record Ev }"));
+    ASSERT_EQ(DT_OK, deploy_noerr(e, "recorder rec { record Ev }"));
     name = act_s("rec");
     ASSERT_EQ(DT_OK, dt_action_invoke(e, "disable", &name, 1));
     f = dt_field_i64("i", 1);
@@ -629,8 +560,8 @@ TEST builtin_flush_and_discard_work_by_name_and_by_key(void) {
     act_reset(SEC);
     e = act_engine();
     ASSERT(e != NULL);
-    ASSERT_EQ(DT_OK, act_deploy(e, "recorder tx { record Step by TransactionId }\n"
-                                   "recorder plain { record Step }"));
+    ASSERT_EQ(DT_OK, deploy_noerr(e, "recorder tx { record Step by TransactionId }\n"
+                                     "recorder plain { record Step }"));
     act_step(e, "T1", 1);
     act_step(e, "T2", 2);
     act_step(e, "T1", 3);
@@ -805,7 +736,7 @@ TEST deploy_from_inside_the_event_sink_is_refused_without_deadlock(void) {
     cap.e = e;
     /* with a program running, the sink is inside the event's read section:
      * a deploy would wait for itself, so it is refused */
-    ASSERT_EQ(DT_OK, act_deploy(e, "level Other = off"));
+    ASSERT_EQ(DT_OK, deploy_noerr(e, "level Other = off"));
     cap.sink_deploy_rc = 99;
     act_emit(e, "Zed", DT_INFO, NULL, 0);
     ASSERT_EQ(DT_ERR_INVALID, cap.sink_deploy_rc);
@@ -827,7 +758,7 @@ TEST deploy_from_inside_the_event_sink_is_refused_without_deadlock(void) {
     dt_get_stats(e, &st);
     ASSERT_EQ(1u, st.deploys);
     /* outside the sink deploying works as ever */
-    ASSERT_EQ(DT_OK, act_deploy(e, "level Zed = off"));
+    ASSERT_EQ(DT_OK, deploy_noerr(e, "level Zed = off"));
     cap.sink_deploy_rc = 99;
     act_emit(e, "Zed", DT_INFO, NULL, 0);
     ASSERT_EQ(99, cap.sink_deploy_rc);
@@ -853,9 +784,9 @@ TEST rollback_from_the_action_sink_during_a_deploy_is_safe(void) {
     ASSERT(e != NULL);
     cap.e = e;
     cap.sink_deploy_rc = 99;
-    ASSERT_EQ(DT_OK, act_deploy(e, "level A = off"));
+    ASSERT_EQ(DT_OK, deploy_noerr(e, "level A = off"));
     /* a boost fires set_level at deploy; its audit rolls back to "level A = off" */
-    ASSERT_EQ(DT_OK, act_deploy(e, "level Dbg* = debug for 1m\nlevel B = off"));
+    ASSERT_EQ(DT_OK, deploy_noerr(e, "level Dbg* = debug for 1m\nlevel B = off"));
     ASSERT_EQ(DT_OK, cap.sink_deploy_rc);
     ASSERT_EQ(1, cap.naudit);
     ASSERT_EQ(DT_OK, dt_program(e, &info));

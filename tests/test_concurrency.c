@@ -14,6 +14,7 @@
 
 #include "greatest.h"
 #include "dt.h"
+#include "support.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define CONC_TSAN 1
@@ -69,13 +70,9 @@ static void conc_count_record(const dt_event *ev, void *ud) { (void)ev; (*(uint3
 static void conc_on_dump(const dt_dump *d, void *ud) {
     conc_run *r = (conc_run *)ud;
     static uint8_t bytes[1 << 16];               /* flushes of one recorder are serialised */
-    size_t len = 0;
-    uint32_t i, seen = 0;
-    for (i = 0; i < d->nchunks; i++) {
-        if (d->chunks[i].len > sizeof bytes - len) { CONC_ADD(&r->dump_bad, 1u); return; }
-        memcpy(bytes + len, d->chunks[i].ptr, d->chunks[i].len);
-        len += d->chunks[i].len;
-    }
+    size_t len;
+    uint32_t seen = 0;
+    if (!sup_join_dump(d, bytes, sizeof bytes, &len)) { CONC_ADD(&r->dump_bad, 1u); return; }
     if (dt_dump_decode(bytes, len, NULL, conc_count_record, &seen, NULL) != DT_OK || seen != d->records)
         CONC_ADD(&r->dump_bad, 1u);
     CONC_ADD(&r->dumps, 1u);

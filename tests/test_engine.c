@@ -3,6 +3,7 @@
  * their balance, bad events, edge values, and self-telemetry. */
 #include "greatest.h"
 #include "dt.h"
+#include "support.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -80,11 +81,6 @@ typedef struct cap {
     int64_t now;
 } cap;
 
-static void put(char *buf, size_t size, const char *s) {
-    size_t n = strlen(buf);
-    snprintf(buf + n, size - n, "%s", s);
-}
-
 static int held(const cap *c) { return c->locks ? c->locks->held : 0; }
 
 static void cap_event(const dt_event *ev, void *ud) {
@@ -93,7 +89,7 @@ static void cap_event(const dt_event *ev, void *ud) {
     uint32_t n = ev->nfields < 80 ? ev->nfields : 80;
     if (held(c) > c->held_in_event) c->held_in_event = held(c);
     snprintf(s, sizeof s, "%.*s,", (int)(ev->name.len < 64 ? ev->name.len : 64), ev->name.ptr);
-    put(c->events, sizeof c->events, s);
+    sup_append(c->events, sizeof c->events, s);
     c->nevents++;
     c->last = *ev;
     if (n) memcpy(c->last_fields, ev->fields, sizeof(dt_field) * n);
@@ -119,78 +115,34 @@ static void cap_self(const dt_metric *m, void *ud) {
     if (held(c) > c->held_in_self) c->held_in_self = held(c);
     c->nself++;
     if (m->kind != DT_METRIC_COUNTER || m->temporality != DT_CUMULATIVE || !m->is_int || m->start_ns != T0)
-        put(c->self, sizeof c->self, "WRONG-SHAPE ");
+        sup_append(c->self, sizeof c->self, "WRONG-SHAPE ");
     snprintf(s, sizeof s, "%.*s=%.0f@%lld ", (int)m->name.len, m->name.ptr, m->value, (long long)(m->end_ns / SEC));
-    put(c->self, sizeof c->self, s);
+    sup_append(c->self, sizeof c->self, s);
 }
 
 static void cap_log(int severity, const char *message, void *ud) {
     cap *c = (cap *)ud;
     char s[700];
     snprintf(s, sizeof s, "%d:%s\n", severity, message);
-    put(c->logs, sizeof c->logs, s);
+    sup_append(c->logs, sizeof c->logs, s);
 }
-
-static int64_t fake_now(void *ud) { return ((cap *)ud)->now; }
 
 /* A desc with every sink, the logger and a fake clock at T0. */
 static dt_desc desc_for(cap *c) {
     dt_desc d;
-    memset(&d, 0, sizeof d);
     memset(c, 0, sizeof *c);
-    c->now = T0;
+    d = sup_desc(c, &c->now, T0);
     d.sinks.event = cap_event;
     d.sinks.dump = cap_dump;
     d.sinks.action = cap_action;
     d.sinks.self = cap_self;
-    d.sinks.user_data = c;
     d.logger.log = cap_log;
     d.logger.user_data = c;
-    d.clock.now = fake_now;
-    d.clock.user_data = c;
     return d;
 }
 
-/* (with an error struct: without one dt_deploy reports every failure as
- * DT_ERR_SYNTAX, see deploy_without_error_struct_returns_the_real_code) */
-static int deploy(dt_engine *e, const char *text) {
-    dt_error err;
-    return dt_deploy(e, text, strlen(text), &err);
-}
-
-static void emit(dt_engine *e, const char *name, int level, int64_t ts) {
-    dt_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.name = dt_cstr(name);
-    ev.level = level;
-    ev.ts = ts;
-    dt_emit(e, &ev);
-}
-
 static void emit_fields(dt_engine *e, const char *name, const dt_field *f, uint32_t n) {
-    dt_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.name = dt_cstr(name);
-    ev.level = DT_INFO;
-    ev.ts = T0;
-    ev.fields = f;
-    ev.nfields = n;
-    dt_emit(e, &ev);
-}
-
-static dt_stats stats(dt_engine *e) {
-    dt_stats st;
-    dt_get_stats(e, &st);
-    return st;
-}
-
-static uint64_t ref_fnv1a(const char *s) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    sup_emit_fields(e, name, DT_INFO, T0, 0, f, n);
 }
 
 /* A test processor: `drop PATTERN` drops matching events from export;

@@ -3,6 +3,7 @@
  * past a bound. */
 #include "greatest.h"
 #include "dt.h"
+#include "support.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,31 +35,17 @@ static void h_dump(const dt_dump *d, void *ud) {
     ev.ts = h->now;
     dt_emit(h->e, &ev);
 }
-static int64_t h_clock(void *ud) { return ((hcap *)ud)->now; }
 
 static dt_engine *h_engine(hcap *h, int no_timestamps) {
     dt_desc d;
-    memset(&d, 0, sizeof d);
     memset(h, 0, sizeof *h);
-    h->now = 100 * SEC;
+    d = sup_desc(h, &h->now, 100 * SEC);
     d.sinks.event = h_event;
     d.sinks.action = h_action;
     d.sinks.dump = h_dump;
-    d.sinks.user_data = h;
-    d.clock.now = h_clock;
-    d.clock.user_data = h;
     d.no_timestamps = no_timestamps;
     h->e = dt_create(&d);
     return h->e;
-}
-
-static void h_emit(dt_engine *e, const char *name, int level, int64_t ts) {
-    dt_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.name = dt_cstr(name);
-    ev.level = level;
-    ev.ts = ts;
-    dt_emit(e, &ev);
 }
 
 static enum greatest_test_res h_error(const char *text, int code, int line, int column, const char *message) {
@@ -104,7 +91,7 @@ TEST long_and_or_chains_are_flat_lists(void) {
     len += (size_t)snprintf(text + len, sizeof text - len, "level A = off\nlevel A = debug for 1m when T where ");
     for (i = 0; i < 200; i++) len += (size_t)snprintf(text + len, sizeof text - len, "%slevel != %d", i ? " and " : "", 100 + i);
     ASSERT_EQ(DT_OK, dt_deploy(e, text, len, &err));
-    h_emit(e, "T", DT_INFO, 100 * SEC);
+    emit(e, "T", DT_INFO, 100 * SEC);
     ASSERT_EQ(1, h.actions);                     /* every condition held: the boost fired */
     dt_destroy(e);
     PASS();
@@ -181,11 +168,11 @@ TEST unstamped_events_use_engine_time_for_timed_levels(void) {
     const char *p = "level Http* = debug for 5m when Oops";
     ASSERT_EQ(DT_OK, dt_deploy(e, p, strlen(p), &err));
     dt_tick(e, 100 * SEC);
-    h_emit(e, "Http.Request", DT_DEBUG, 0);      /* before the trigger: not exported */
-    h_emit(e, "Oops", DT_ERROR, 0);
-    h_emit(e, "Http.Request", DT_DEBUG, 0);
+    emit(e, "Http.Request", DT_DEBUG, 0);        /* before the trigger: not exported */
+    emit(e, "Oops", DT_ERROR, 0);
+    emit(e, "Http.Request", DT_DEBUG, 0);
     dt_tick(e, 100 * SEC + 5 * 60 * SEC);
-    h_emit(e, "Http.Request", DT_DEBUG, 0);      /* the change has ended */
+    emit(e, "Http.Request", DT_DEBUG, 0);        /* the change has ended */
     ASSERT_EQ(2, h.exported);                    /* Oops and the one debug event inside */
     dt_destroy(e);
     PASS();
@@ -235,7 +222,7 @@ TEST emergency_flush_survives_a_dump_sink_that_logs_through_dt(void) {
     dt_engine *e = h_engine(&h, 0);
     const char *p = "recorder crash { record * }";
     ASSERT_EQ(DT_OK, dt_deploy(e, p, strlen(p), &err));
-    h_emit(e, "Before", DT_INFO, 100 * SEC);
+    emit(e, "Before", DT_INFO, 100 * SEC);
     h.dump_emits = 1;
     ASSERT_EQ(DT_OK, dt_recorder_flush_emergency(e, "crash"));   /* used to spin forever */
     ASSERT_EQ(1, h.dumps);
@@ -253,10 +240,10 @@ TEST rollback_restarts_the_restored_programs_boosts(void) {
     const char *p1 = "level Dbg = debug for 10m", *p2 = "level Other = off";
     ASSERT_EQ(DT_OK, dt_deploy(e, p1, strlen(p1), &err));
     ASSERT_EQ(DT_OK, dt_deploy(e, p2, strlen(p2), &err));
-    h_emit(e, "Dbg", DT_DEBUG, 100 * SEC);
+    emit(e, "Dbg", DT_DEBUG, 100 * SEC);
     ASSERT_EQ(0, h.exported);                    /* p2 ended p1's boost */
     ASSERT_EQ(DT_OK, dt_rollback(e));
-    h_emit(e, "Dbg", DT_DEBUG, 100 * SEC);
+    emit(e, "Dbg", DT_DEBUG, 100 * SEC);
     ASSERT_EQ(1, h.exported);                    /* p1 runs again, with its boost */
     ASSERT_EQ(2, h.actions);                     /* set_level at each start of p1, audited */
     dt_destroy(e);
@@ -272,7 +259,7 @@ TEST a_programs_tokens_live_in_its_own_copy(void) {
     ASSERT_EQ(DT_OK, dt_deploy(e, text, strlen(text), &err));
     memset(text, 'x', 63);                       /* the host reuses its buffer */
     free(text);
-    h_emit(e, "A", DT_INFO, 100 * SEC);
+    emit(e, "A", DT_INFO, 100 * SEC);
     ASSERT_EQ(DT_OK, dt_recorder_flush(e, "keep", NULL));
     ASSERT_EQ(1, h.dumps);
     dt_destroy(e);

@@ -3,6 +3,7 @@
  * with their exact position, message and hint. */
 #include "greatest.h"
 #include "dt.h"
+#include "support.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -43,32 +44,14 @@ static dt_engine *make_engine(cap *c, int strict) {
     return dt_create(&d);
 }
 
-static int deploy(dt_engine *e, const char *text) {
-    dt_error err;
-    return dt_deploy(e, text, strlen(text), &err);
-}
-
-static void emit(dt_engine *e, const char *name, int level) {
-    dt_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.name = dt_cstr(name);
-    ev.level = level;
-    ev.ts = 1000;
-    dt_emit(e, &ev);
-}
-
 /* Which of the names (emitted at level) the running program exports. */
 static const char *exported(dt_engine *e, cap *c, const char *const *names, int level) {
     c->events[0] = 0;
-    for (; *names; names++) emit(e, *names, level);
+    for (; *names; names++) emit(e, *names, level, 1000);
     return c->events;
 }
 
-static uint64_t rule_errors(dt_engine *e) {
-    dt_stats st;
-    dt_get_stats(e, &st);
-    return st.rule_errors;
-}
+static uint64_t rule_errors(dt_engine *e) { return stats(e).rule_errors; }
 
 /* The event every where-test evaluates against (no schema registered). */
 static dt_field subject_fields[16];
@@ -220,7 +203,7 @@ TEST level_rules_apply_equally_to_registered_events(void) {
     ASSERT_STR_EQ("HttpGet,Other,", exported(e, &c, names_http, DT_DEBUG));
     ASSERT_STR_EQ("Other,", exported(e, &c, names_http, DT_TRACE));
     ASSERT_STR_EQ("HttpGet,HttpPost,Other,", exported(e, &c, names_http, DT_ERROR));
-    emit(e, "Unseen", DT_FATAL);
+    emit(e, "Unseen", DT_FATAL, 1000);
     ASSERT_STR_EQ("HttpGet,HttpPost,Other,", c.events);
     dt_destroy(e);
     PASS();
@@ -243,7 +226,7 @@ TEST level_numbers_are_severity_numbers(void) {
     dt_engine *e = make_engine(&c, 0);
     ASSERT_EQ(DT_OK, deploy(e, "level X = 14"));    /* between warn (13) and error (17) */
     ASSERT_STR_EQ("Y,Z,", exported(e, &c, names_xyz, DT_WARN));
-    emit(e, "X", 14);
+    emit(e, "X", 14, 1000);
     ASSERT_STR_EQ("Y,Z,X,", c.events);
     dt_destroy(e);
     PASS();

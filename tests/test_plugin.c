@@ -9,6 +9,7 @@
  * event per match. */
 #include "greatest.h"
 #include "dt.h"
+#include "support.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -114,10 +115,7 @@ typedef struct plug_cap {
     int64_t now;
 } plug_cap;
 
-static void plug_put(plug_cap *c, const char *s) {
-    size_t n = strlen(c->out);
-    snprintf(c->out + n, sizeof c->out - n, "%s", s);
-}
+static void plug_put(plug_cap *c, const char *s) { sup_append(c->out, sizeof c->out, s); }
 
 static void plug_event(const dt_event *ev, void *ud) {
     char s[200];
@@ -140,19 +138,13 @@ static void plug_metric(const dt_metric *m, void *ud) {
     plug_put((plug_cap *)ud, s);
 }
 
-static int64_t plug_clock(void *ud) { return ((plug_cap *)ud)->now; }
-
 static dt_engine *plug_engine(plug_cap *c) {
     static const dt_processor *const procs[] = {&tally_processor};
     dt_desc d;
-    memset(&d, 0, sizeof d);
     memset(c, 0, sizeof *c);
-    c->now = 1 * SEC;
+    d = sup_desc(c, &c->now, 1 * SEC);
     d.sinks.event = plug_event;
     d.sinks.metric = plug_metric;
-    d.sinks.user_data = c;
-    d.clock.now = plug_clock;
-    d.clock.user_data = c;
     d.processors = procs;
     d.nprocessors = 1;
     return dt_create(&d);
@@ -160,25 +152,14 @@ static dt_engine *plug_engine(plug_cap *c) {
 
 static void plug_emit(dt_engine *e, const char *name, int64_t ts, int64_t n) {
     dt_field f = dt_field_i64("n", n);
-    dt_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.name = dt_cstr(name);
-    ev.ts = ts;
-    ev.level = DT_INFO;
-    ev.fields = &f;
-    ev.nfields = 1;
-    dt_emit(e, &ev);
+    sup_emit_fields(e, name, DT_INFO, ts, 0, &f, 1);
 }
 
-static int plug_deploy(dt_engine *e, const char *text) {
-    dt_error err;
-    return dt_deploy(e, text, strlen(text), &err);
-}
 
 TEST processor_counts_and_reports_windows(void) {
     plug_cap c;
     dt_engine *e = plug_engine(&c);
-    ASSERT_EQ(DT_OK, plug_deploy(e, "tally hits on Req where n > 1 every 10s"));
+    ASSERT_EQ(DT_OK, deploy(e, "tally hits on Req where n > 1 every 10s"));
     plug_emit(e, "Req", 1 * SEC, 1);
     plug_emit(e, "Req", 2 * SEC, 2);
     plug_emit(e, "Other", 3 * SEC, 5);
@@ -196,9 +177,9 @@ TEST processor_edits_drops_and_emits(void) {
     plug_cap c;
     dt_stats st;
     dt_engine *e = plug_engine(&c);
-    ASSERT_EQ(DT_OK, plug_deploy(e, "tally a on Req set doubled = n * 2\n"
-                                    "tally b on Secret drop\n"
-                                    "tally c on Fail emit FailSeen\n"));
+    ASSERT_EQ(DT_OK, deploy(e, "tally a on Req set doubled = n * 2\n"
+                               "tally b on Secret drop\n"
+                               "tally c on Fail emit FailSeen\n"));
     plug_emit(e, "Req", 1 * SEC, 21);
     plug_emit(e, "Secret", 1 * SEC, 1);
     plug_emit(e, "Fail", 1 * SEC, 1);
@@ -216,7 +197,7 @@ TEST processor_blocks_can_be_switched_by_name(void) {
     plug_cap c;
     dt_value name;
     dt_engine *e = plug_engine(&c);
-    ASSERT_EQ(DT_OK, plug_deploy(e, "tally gate on Req drop"));
+    ASSERT_EQ(DT_OK, deploy(e, "tally gate on Req drop"));
     name.type = DT_TYPE_STR;
     name.as.str = dt_cstr("gate");
     plug_emit(e, "Req", 1 * SEC, 1);
@@ -234,7 +215,7 @@ TEST processor_errors_carry_position_and_old_program_survives(void) {
     dt_error err;
     const char *bad = "tally t on Req every 5 m";
     dt_engine *e = plug_engine(&c);
-    ASSERT_EQ(DT_OK, plug_deploy(e, "tally t on Req drop"));
+    ASSERT_EQ(DT_OK, deploy(e, "tally t on Req drop"));
     ASSERT_EQ(DT_ERR_SYNTAX, dt_deploy(e, bad, strlen(bad), &err));
     ASSERT_EQ(1, err.line);
     ASSERT_EQ(24, err.column);
@@ -249,10 +230,10 @@ TEST processor_state_is_destroyed_with_its_program(void) {
     plug_cap c;
     dt_engine *e = plug_engine(&c);
     tally_destroyed = 0;
-    ASSERT_EQ(DT_OK, plug_deploy(e, "tally a on A\ntally b on B"));
-    ASSERT_EQ(DT_OK, plug_deploy(e, "tally c on C"));       /* the first stays for rollback */
+    ASSERT_EQ(DT_OK, deploy(e, "tally a on A\ntally b on B"));
+    ASSERT_EQ(DT_OK, deploy(e, "tally c on C"));            /* the first stays for rollback */
     ASSERT_EQ(0, tally_destroyed);
-    ASSERT_EQ(DT_OK, plug_deploy(e, "tally d on D"));       /* now the first goes */
+    ASSERT_EQ(DT_OK, deploy(e, "tally d on D"));            /* now the first goes */
     ASSERT_EQ(2, tally_destroyed);
     dt_destroy(e);
     ASSERT_EQ(4, tally_destroyed);

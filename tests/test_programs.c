@@ -3,6 +3,7 @@
  * cord, and timed verbosity changes driven by a fake clock. */
 #include "greatest.h"
 #include "dt.h"
+#include "support.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,39 +24,30 @@ typedef struct cap {
     int64_t now;               /* the fake clock */
 } cap;
 
-static void put(char *buf, size_t size, const char *s) {
-    size_t n = strlen(buf);
-    snprintf(buf + n, size - n, "%s", s);
-}
-
 static void cap_event(const dt_event *ev, void *ud) {
     cap *c = (cap *)ud;
     char s[160];
     snprintf(s, sizeof s, "%.*s@%lld,", (int)ev->name.len, ev->name.ptr, (long long)ev->ts);
-    put(c->events, sizeof c->events, s);
+    sup_append(c->events, sizeof c->events, s);
 }
 
 static void on_record(const dt_event *ev, void *ud) {
     cap *c = (cap *)ud;
     char s[160];
     snprintf(s, sizeof s, "%.*s,", (int)ev->name.len, ev->name.ptr);
-    put(c->dumps, sizeof c->dumps, s);
+    sup_append(c->dumps, sizeof c->dumps, s);
 }
 
 static void cap_dump(const dt_dump *d, void *ud) {
     cap *c = (cap *)ud;
     uint8_t bytes[8192];
-    size_t n = 0, bad = 0;
-    uint32_t i;
+    size_t n, bad = 0;
     char s[160];
-    for (i = 0; i < d->nchunks && n + d->chunks[i].len <= sizeof bytes; i++) {
-        memcpy(bytes + n, d->chunks[i].ptr, d->chunks[i].len);
-        n += d->chunks[i].len;
-    }
+    (void)sup_join_dump(d, bytes, sizeof bytes, &n);
     snprintf(s, sizeof s, "%.*s:", (int)d->recorder.len, d->recorder.ptr);
-    put(c->dumps, sizeof c->dumps, s);
-    if (dt_dump_decode(bytes, n, NULL, on_record, c, &bad) != DT_OK) put(c->dumps, sizeof c->dumps, "BAD");
-    put(c->dumps, sizeof c->dumps, ";");
+    sup_append(c->dumps, sizeof c->dumps, s);
+    if (dt_dump_decode(bytes, n, NULL, on_record, c, &bad) != DT_OK) sup_append(c->dumps, sizeof c->dumps, "BAD");
+    sup_append(c->dumps, sizeof c->dumps, ";");
 }
 
 static void cap_action(const dt_action_call *call, void *ud) {
@@ -63,65 +55,29 @@ static void cap_action(const dt_action_call *call, void *ud) {
     char s[200];
     uint32_t i;
     snprintf(s, sizeof s, "%s(", call->action);
-    put(c->actions, sizeof c->actions, s);
+    sup_append(c->actions, sizeof c->actions, s);
     for (i = 0; i < call->nargs; i++) {
         const dt_value *v = &call->args[i];
         if (v->type == DT_TYPE_STR) snprintf(s, sizeof s, "%s%.*s", i ? "," : "", (int)v->as.str.len, v->as.str.ptr);
         else snprintf(s, sizeof s, "%s%lld", i ? "," : "", (long long)v->as.i64);
-        put(c->actions, sizeof c->actions, s);
+        sup_append(c->actions, sizeof c->actions, s);
     }
     snprintf(s, sizeof s, ")@%lld%s,", (long long)call->ts, call->trigger ? "!" : "");
-    put(c->actions, sizeof c->actions, s);
+    sup_append(c->actions, sizeof c->actions, s);
 }
-
-static int64_t fake_now(void *ud) { return ((cap *)ud)->now; }
 
 static dt_engine *make_engine(cap *c) {
     dt_desc d;
-    memset(&d, 0, sizeof d);
     memset(c, 0, sizeof *c);
-    c->now = T0;
+    d = sup_desc(c, &c->now, T0);
     d.sinks.event = cap_event;
     d.sinks.dump = cap_dump;
     d.sinks.action = cap_action;
-    d.sinks.user_data = c;
-    d.clock.now = fake_now;
-    d.clock.user_data = c;
     d.self_interval_ns = -1;
     return dt_create(&d);
 }
 
 static void clear(cap *c) { c->events[0] = c->dumps[0] = c->actions[0] = 0; }
-
-static int deploy(dt_engine *e, const char *text) {
-    dt_error err;
-    return dt_deploy(e, text, strlen(text), &err);
-}
-
-/* ts 0: stamped with the engine clock. */
-static void emit(dt_engine *e, const char *name, int level, int64_t ts) {
-    dt_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.name = dt_cstr(name);
-    ev.level = level;
-    ev.ts = ts;
-    dt_emit(e, &ev);
-}
-
-static dt_stats stats(dt_engine *e) {
-    dt_stats st;
-    dt_get_stats(e, &st);
-    return st;
-}
-
-static uint64_t ref_fnv1a(const char *s) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 /* ---- deploy, version, info ---------------------------------------------- */
 

@@ -7,6 +7,7 @@
 
 #include "greatest.h"
 #include "dt.h"
+#include "support.h"
 
 /* ---- capture: every dump joined into one byte string ------------------- */
 typedef struct rec_dump {
@@ -28,21 +29,12 @@ typedef struct rec_cap {
 static rec_cap rcap;
 static int64_t rec_now;
 
-static int64_t rec_clock(void *ud) { (void)ud; return rec_now; }
-
 static void rec_on_dump(const dt_dump *d, void *ud) {
     rec_cap *k = (rec_cap *)ud;
     rec_dump *o;
-    uint32_t i;
     if (k->n >= 8) return;
     o = &k->d[k->n++];
-    o->len = 0;
-    o->too_long = 0;
-    for (i = 0; i < d->nchunks; i++) {
-        if (d->chunks[i].len > sizeof o->bytes - o->len) { o->too_long = 1; break; }
-        memcpy(o->bytes + o->len, d->chunks[i].ptr, d->chunks[i].len);
-        o->len += d->chunks[i].len;
-    }
+    o->too_long = !sup_join_dump(d, o->bytes, sizeof o->bytes, &o->len);
     snprintf(o->recorder, sizeof o->recorder, "%.*s", (int)d->recorder.len, d->recorder.ptr);
     snprintf(o->key, sizeof o->key, "%.*s", (int)d->key.len, d->key.ptr);
     o->records = d->records;
@@ -55,7 +47,8 @@ static void rec_on_event(const dt_event *ev, void *ud) { (void)ev; ((rec_cap *)u
 
 static void rec_desc(dt_desc *d) {
     memset(d, 0, sizeof *d);
-    d->clock.now = rec_clock;
+    d->clock.now = sup_clock;
+    d->clock.user_data = &rec_now;
     d->sinks.dump = rec_on_dump;
     d->sinks.event = rec_on_event;
     d->sinks.user_data = &rcap;
@@ -67,7 +60,7 @@ static dt_engine *rec_engine(const char *program) {
     dt_engine *e;
     rec_desc(&d);
     e = dt_create(&d);
-    if (e && program && dt_deploy(e, program, strlen(program), NULL) != DT_OK) { dt_destroy(e); return NULL; }
+    if (e && program && deploy_noerr(e, program) != DT_OK) { dt_destroy(e); return NULL; }
     return e;
 }
 
@@ -76,89 +69,33 @@ static void rec_reset(int64_t now) {
     rec_now = now;
 }
 
-static void rec_emit(dt_engine *e, const char *name, int level, int64_t ts, uint64_t tid, const dt_field *f,
-                     uint32_t n) {
-    dt_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.name = dt_cstr(name);
-    ev.level = level;
-    ev.ts = ts;
-    ev.tid = tid;
-    ev.fields = f;
-    ev.nfields = n;
-    dt_emit(e, &ev);
-}
-
 /* ---- formatting a decoded dump ----------------------------------------- */
-static size_t rec_put(char *buf, size_t size, size_t at, const char *s) {
-    size_t n = strlen(s);
-    if (at >= size) return at;
-    if (n > size - 1 - at) n = size - 1 - at;
-    memcpy(buf + at, s, n);
-    buf[at + n] = 0;
-    return at + n;
-}
-
-static void rec_fmt_value(char *out, size_t size, const dt_value *v) {
-    size_t i, at;
-    switch (v->type) {
-    case DT_TYPE_BOOL: snprintf(out, size, "%s", v->as.b ? "true" : "false"); break;
-    case DT_TYPE_I64: snprintf(out, size, "%lld", (long long)v->as.i64); break;
-    case DT_TYPE_U64: snprintf(out, size, "%lluu", (unsigned long long)v->as.u64); break;
-    case DT_TYPE_F64: snprintf(out, size, "%g", v->as.f64); break;
-    case DT_TYPE_STR: snprintf(out, size, "\"%.*s\"", (int)v->as.str.len, v->as.str.ptr); break;
-    case DT_TYPE_BYTES:
-        at = rec_put(out, size, 0, "0x");
-        for (i = 0; i < v->as.str.len; i++) {
-            char hx[3];
-            snprintf(hx, sizeof hx, "%02x", (unsigned)(unsigned char)v->as.str.ptr[i]);
-            at = rec_put(out, size, at, hx);
-        }
-        break;
-    default: snprintf(out, size, "null"); break;
-    }
-}
-
-typedef struct rec_fmt {
-    char out[1024];
-    size_t at;
-} rec_fmt;
-
-static void rec_fmt_header(const dt_dump_header *h, void *ud) {
-    rec_fmt *f = (rec_fmt *)ud;
-    char buf[200];
-    snprintf(buf, sizeof buf, "%.*s/%.*s n=%u ow=%llu:", (int)h->recorder.len, h->recorder.ptr, (int)h->key.len,
-             h->key.ptr, (unsigned)h->records, (unsigned long long)h->overwritten);
-    f->at = rec_put(f->out, sizeof f->out, f->at, buf);
-}
-
 /* " Name@level t<ts> tid<tid>{a=1}" */
 static void rec_fmt_record(const dt_event *ev, void *ud) {
-    rec_fmt *f = (rec_fmt *)ud;
+    sup_text *f = (sup_text *)ud;
     char buf[200];
     uint32_t i;
     snprintf(buf, sizeof buf, " %.*s@%s t%lld tid%llu{", (int)ev->name.len, ev->name.ptr, dt_level_name(ev->level),
              (long long)ev->ts, (unsigned long long)ev->tid);
-    f->at = rec_put(f->out, sizeof f->out, f->at, buf);
+    f->at = sup_put(f->out, f->size, f->at, buf);
     for (i = 0; i < ev->nfields; i++) {
         char v[96];
-        rec_fmt_value(v, sizeof v, &ev->fields[i].value);
+        sup_fmt_value(v, sizeof v, &ev->fields[i].value, SUP_U64_SUFFIX);
         snprintf(buf, sizeof buf, "%s%.*s=%s", i ? "," : "", (int)ev->fields[i].name.len, ev->fields[i].name.ptr, v);
-        f->at = rec_put(f->out, sizeof f->out, f->at, buf);
+        f->at = sup_put(f->out, f->size, f->at, buf);
     }
-    f->at = rec_put(f->out, sizeof f->out, f->at, "}");
+    f->at = sup_put(f->out, f->size, f->at, "}");
 }
 
 /* The i-th captured dump, decoded and formatted. */
 static const char *rec_text(int i) {
-    static rec_fmt f;
-    size_t bad = 0;
-    f.at = 0;
-    f.out[0] = 0;
+    static char out[1024];
+    sup_text f;
+    out[0] = 0;
     if (i >= rcap.n) return "<no such dump>";
-    if (dt_dump_decode(rcap.d[i].bytes, rcap.d[i].len, rec_fmt_header, rec_fmt_record, &f, &bad) != DT_OK)
+    if (sup_dump_text(rcap.d[i].bytes, rcap.d[i].len, rec_fmt_record, &f, out, sizeof out) != DT_OK)
         return "<undecodable>";
-    return f.out;
+    return out;
 }
 
 static int rec_cmp_key(const void *a, const void *b) {
@@ -175,7 +112,7 @@ static void rec_ticks(dt_engine *e, int64_t from, int64_t to) {
     int64_t n;
     for (n = from; n < to; n++) {
         dt_field f = dt_field_i64("n", n);
-        rec_emit(e, "Tick", DT_DEBUG, 1000 + n, 7, &f, 1);
+        sup_emit_fields(e, "Tick", DT_DEBUG, 1000 + n, 7, &f, 1);
     }
 }
 
@@ -270,8 +207,8 @@ TEST record_larger_than_the_ring_is_counted_and_not_kept(void) {
     memset(big, 'b', 100);
     big[100] = 0;
     f = dt_field_str("s", big);
-    rec_emit(e, "Big", DT_DEBUG, 1, 1, &f, 1);
-    rec_emit(e, "S", DT_DEBUG, 2, 1, NULL, 0);   /* 33 bytes: fits */
+    sup_emit_fields(e, "Big", DT_DEBUG, 1, 1, &f, 1);
+    sup_emit_fields(e, "S", DT_DEBUG, 2, 1, NULL, 0);   /* 33 bytes: fits */
     dt_get_stats(e, &st);
     ASSERT_EQ(1u, st.recorder_too_big);
     ASSERT_EQ(1u, st.recorder_records);
@@ -343,7 +280,7 @@ TEST dump_round_trips_all_seven_value_types(void) {
     e = rec_engine("recorder all { record AllTypes }");
     ASSERT(e != NULL);
     n = rec_all_types(f);
-    rec_emit(e, "AllTypes", DT_WARN, 123456789012345, UINT64_MAX, f, n);
+    sup_emit_fields(e, "AllTypes", DT_WARN, 123456789012345, UINT64_MAX, f, n);
     ASSERT_EQ(DT_OK, dt_recorder_flush(e, "all", NULL));
     ASSERT_EQ(1, rcap.n);
     memset(&s, 0, sizeof s);
@@ -416,7 +353,7 @@ static void rec_step(dt_engine *e, const char *tx, int64_t step, int64_t ts) {
     dt_field f[2];
     f[0] = dt_field_str("TransactionId", tx);
     f[1] = dt_field_i64("step", step);
-    rec_emit(e, "DbgStep", DT_DEBUG, ts, 1, f, 2);
+    sup_emit_fields(e, "DbgStep", DT_DEBUG, ts, 1, f, 2);
 }
 
 TEST keyed_recorder_discards_paid_and_flushes_failed_transaction(void) {
@@ -431,11 +368,11 @@ TEST keyed_recorder_discards_paid_and_flushes_failed_transaction(void) {
     rec_step(e, "T1", 2, 12);
     rec_step(e, "T2", 2, 13);
     f[0] = dt_field_str("TransactionId", "T2");
-    rec_emit(e, "PaymentProcessed", DT_INFO, 14, 1, f, 1);
+    sup_emit_fields(e, "PaymentProcessed", DT_INFO, 14, 1, f, 1);
     ASSERT_EQ(0, rcap.n);                        /* discarded without output */
     f[0] = dt_field_str("TransactionId", "T1");
     f[1] = dt_field_i64("ErrorCode", 5);
-    rec_emit(e, "TransactionFailed", DT_ERROR, 15, 1, f, 2);
+    sup_emit_fields(e, "TransactionFailed", DT_ERROR, 15, 1, f, 2);
     ASSERT_EQ(1, rcap.n);
     ASSERT_STR_EQ("tx", rcap.d[0].recorder);
     ASSERT_STR_EQ("T1", rcap.d[0].key);
@@ -468,8 +405,8 @@ TEST keyed_trigger_without_the_key_touches_no_transaction(void) {
     rec_step(e, "T1", 1, 10);
     rec_step(e, "T2", 1, 11);
     f = dt_field_i64("ErrorCode", 5);
-    rec_emit(e, "TransactionFailed", DT_ERROR, 12, 1, &f, 1);   /* no TransactionId */
-    rec_emit(e, "PaymentProcessed", DT_INFO, 13, 1, NULL, 0);
+    sup_emit_fields(e, "TransactionFailed", DT_ERROR, 12, 1, &f, 1);   /* no TransactionId */
+    sup_emit_fields(e, "PaymentProcessed", DT_INFO, 13, 1, NULL, 0);
     ASSERT_EQ(0, rcap.n);
     dt_get_stats(e, &st);
     ASSERT_EQ(2u, st.rule_errors);
@@ -517,21 +454,21 @@ TEST events_without_a_usable_key_are_not_recorded(void) {
     e = rec_engine(rec_tx_prog);
     ASSERT(e != NULL);
     f[0] = dt_field_i64("step", 1);
-    rec_emit(e, "DbgStep", DT_DEBUG, 10, 1, f, 1);               /* no key field */
+    sup_emit_fields(e, "DbgStep", DT_DEBUG, 10, 1, f, 1);        /* no key field */
     f[0] = dt_field_f64("TransactionId", 1.5);
-    rec_emit(e, "DbgStep", DT_DEBUG, 11, 1, f, 1);               /* f64: not a stable key */
+    sup_emit_fields(e, "DbgStep", DT_DEBUG, 11, 1, f, 1);        /* f64: not a stable key */
     f[0] = dt_field_bool("TransactionId", 0);
     f[0].value.type = DT_TYPE_NULL;
-    rec_emit(e, "DbgStep", DT_DEBUG, 12, 1, f, 1);               /* null */
+    sup_emit_fields(e, "DbgStep", DT_DEBUG, 12, 1, f, 1);        /* null */
     dt_get_stats(e, &st);
     ASSERT_EQ(0u, st.recorder_records);
     ASSERT_EQ(DT_OK, dt_recorder_flush(e, "tx", NULL));
     ASSERT_EQ(0, rcap.n);
     /* integers and booleans are keys, in decimal and as true/false */
     f[0] = dt_field_i64("TransactionId", -5);
-    rec_emit(e, "DbgStep", DT_DEBUG, 13, 1, f, 1);
+    sup_emit_fields(e, "DbgStep", DT_DEBUG, 13, 1, f, 1);
     f[0] = dt_field_bool("TransactionId", 1);
-    rec_emit(e, "DbgStep", DT_DEBUG, 14, 1, f, 1);
+    sup_emit_fields(e, "DbgStep", DT_DEBUG, 14, 1, f, 1);
     ASSERT_EQ(DT_OK, dt_recorder_flush(e, "tx", NULL));
     ASSERT_EQ(2, rcap.n);
     rec_sort_by_key();
@@ -557,12 +494,12 @@ TEST key_longer_than_dt_max_key_is_refused_and_counted(void) {
     k1[DT_MAX_KEY + 2] = '1';
     k2[DT_MAX_KEY + 2] = '2';
     f = dt_field_str("TransactionId", k1);
-    rec_emit(e, "DbgStep", DT_DEBUG, 10, 1, &f, 1);
+    sup_emit_fields(e, "DbgStep", DT_DEBUG, 10, 1, &f, 1);
     f = dt_field_str("TransactionId", k2);
-    rec_emit(e, "DbgStep", DT_DEBUG, 11, 1, &f, 1);
+    sup_emit_fields(e, "DbgStep", DT_DEBUG, 11, 1, &f, 1);
     k1[DT_MAX_KEY] = 0;                          /* exactly DT_MAX_KEY bytes: fine */
     f = dt_field_str("TransactionId", k1);
-    rec_emit(e, "DbgStep", DT_DEBUG, 12, 1, &f, 1);
+    sup_emit_fields(e, "DbgStep", DT_DEBUG, 12, 1, &f, 1);
     dt_get_stats(e, &st);
     ASSERT_EQ(1u, st.recorder_records);
     ASSERT_EQ(2u, st.overflows);
@@ -585,7 +522,7 @@ TEST field_name_longer_than_dt_max_name_is_refused_not_truncated(void) {
     memset(name, 'f', sizeof name - 1);
     name[sizeof name - 1] = 0;
     f = dt_field_i64(name, 1);
-    rec_emit(e, "F", DT_DEBUG, 1, 1, &f, 1);
+    sup_emit_fields(e, "F", DT_DEBUG, 1, 1, &f, 1);
     dt_get_stats(e, &st);
     ASSERT_EQ(1u, st.bad_events);
     ASSERT_EQ(0u, st.recorder_records);
@@ -602,11 +539,11 @@ TEST recorder_by_tid_keeps_one_ring_per_thread_id(void) {
     e = rec_engine("recorder t { record Work by tid }");
     ASSERT(e != NULL);
     f = dt_field_i64("i", 1);
-    rec_emit(e, "Work", DT_DEBUG, 10, 7, &f, 1);
+    sup_emit_fields(e, "Work", DT_DEBUG, 10, 7, &f, 1);
     f = dt_field_i64("i", 2);
-    rec_emit(e, "Work", DT_DEBUG, 11, 9, &f, 1);
+    sup_emit_fields(e, "Work", DT_DEBUG, 11, 9, &f, 1);
     f = dt_field_i64("i", 3);
-    rec_emit(e, "Work", DT_DEBUG, 12, 7, &f, 1);
+    sup_emit_fields(e, "Work", DT_DEBUG, 12, 7, &f, 1);
     ASSERT_EQ(DT_OK, dt_recorder_flush(e, "t", NULL));
     ASSERT_EQ(2, rcap.n);
     rec_sort_by_key();
@@ -622,10 +559,10 @@ TEST record_where_level_keeps_debug_and_drops_trace(void) {
     rec_reset(SEC);
     e = rec_engine("recorder dbg { record * where level >= debug }");
     ASSERT(e != NULL);
-    rec_emit(e, "A", DT_TRACE, 1, 1, NULL, 0);
-    rec_emit(e, "B", DT_DEBUG, 2, 1, NULL, 0);
-    rec_emit(e, "C", DT_INFO, 3, 1, NULL, 0);
-    rec_emit(e, "D", DT_ERROR, 4, 1, NULL, 0);
+    sup_emit_fields(e, "A", DT_TRACE, 1, 1, NULL, 0);
+    sup_emit_fields(e, "B", DT_DEBUG, 2, 1, NULL, 0);
+    sup_emit_fields(e, "C", DT_INFO, 3, 1, NULL, 0);
+    sup_emit_fields(e, "D", DT_ERROR, 4, 1, NULL, 0);
     dt_get_stats(e, &st);
     ASSERT_EQ(3u, st.recorder_records);
     ASSERT_EQ(2u, st.events_exported);
@@ -642,12 +579,12 @@ TEST flush_trigger_where_picks_which_events_flush(void) {
     rec_reset(SEC);
     e = rec_engine("recorder r { record Dbg; flush when Err where code >= 500 }");
     ASSERT(e != NULL);
-    rec_emit(e, "Dbg", DT_DEBUG, 1, 1, NULL, 0);
+    sup_emit_fields(e, "Dbg", DT_DEBUG, 1, 1, NULL, 0);
     f = dt_field_i64("code", 404);
-    rec_emit(e, "Err", DT_ERROR, 2, 1, &f, 1);
+    sup_emit_fields(e, "Err", DT_ERROR, 2, 1, &f, 1);
     ASSERT_EQ(0, rcap.n);
     f = dt_field_i64("code", 503);
-    rec_emit(e, "Err", DT_ERROR, 3, 1, &f, 1);
+    sup_emit_fields(e, "Err", DT_ERROR, 3, 1, &f, 1);
     ASSERT_EQ(1, rcap.n);
     ASSERT_STR_EQ("r/ n=1 ow=0: Dbg@debug t1 tid1{}", rec_text(0));
     dt_destroy(e);
@@ -737,7 +674,7 @@ TEST dump_bytes_match_the_documented_format(void) {
     rec_reset((int64_t)0x1122334455667788);
     e = rec_engine("recorder r { record A }\nrecorder k { record A by tx }");
     ASSERT(e != NULL);
-    rec_emit(e, "A", DT_INFO, (int64_t)0x0102030405060708, 3, NULL, 0);
+    sup_emit_fields(e, "A", DT_INFO, (int64_t)0x0102030405060708, 3, NULL, 0);
     ASSERT_EQ(DT_OK, dt_recorder_flush(e, "r", NULL));
     ASSERT_EQ(1, rcap.n);
     ASSERT_EQ(sizeof want, rcap.d[0].len);
@@ -746,7 +683,7 @@ TEST dump_bytes_match_the_documented_format(void) {
     ASSERT_EQ(0u, rcap.d[0].overwritten);
     ASSERT_EQ((int64_t)0x1122334455667788, rcap.d[0].ts);
     f = dt_field_str("tx", "T1");
-    rec_emit(e, "A", DT_INFO, (int64_t)0x0102030405060708, 3, &f, 1);
+    sup_emit_fields(e, "A", DT_INFO, (int64_t)0x0102030405060708, 3, &f, 1);
     ASSERT_EQ(DT_OK, dt_recorder_flush(e, "k", NULL));
     ASSERT_EQ(2, rcap.n);
     ASSERT_STR_EQ("T1", rcap.d[1].key);
@@ -791,9 +728,9 @@ static int rec_rich_dump(void) {
     if (!e) return 0;
     n = rec_all_types(f);
     f[n++] = dt_field_str("k", "key-1");
-    rec_emit(e, "AllTypes", DT_WARN, 11, 2, f, n);
-    rec_emit(e, "Second", DT_DEBUG, 12, 3, f + n - 1, 1);
-    rec_emit(e, "Third", DT_ERROR, 13, 4, f + 1, n - 1);
+    sup_emit_fields(e, "AllTypes", DT_WARN, 11, 2, f, n);
+    sup_emit_fields(e, "Second", DT_DEBUG, 12, 3, f + n - 1, 1);
+    sup_emit_fields(e, "Third", DT_ERROR, 13, 4, f + 1, n - 1);
     dt_recorder_flush(e, "rich", NULL);
     dt_destroy(e);
     return rcap.n == 1 && !rcap.d[0].too_long;

@@ -9,6 +9,7 @@
 
 #include "greatest.h"
 #include "dt.h"
+#include "support.h"
 
 /* ---- capture ------------------------------------------------------------ */
 typedef struct site_ev {
@@ -27,46 +28,12 @@ static site_cap scap;
 static int64_t site_now;
 static int64_t evals;        /* incremented inside field expressions */
 
-static int64_t site_clock(void *ud) { (void)ud; return site_now; }
-
-static size_t site_put(char *buf, size_t size, size_t at, const char *s) {
-    size_t n = strlen(s);
-    if (at >= size) return at;
-    if (n > size - 1 - at) n = size - 1 - at;
-    memcpy(buf + at, s, n);
-    buf[at + n] = 0;
-    return at + n;
-}
-
-static void site_fmt_value(char *out, size_t size, const dt_value *v) {
-    switch (v->type) {
-    case DT_TYPE_BOOL: snprintf(out, size, "%s", v->as.b ? "true" : "false"); break;
-    case DT_TYPE_I64: snprintf(out, size, "%lld", (long long)v->as.i64); break;
-    case DT_TYPE_U64: snprintf(out, size, "%lluu", (unsigned long long)v->as.u64); break;
-    case DT_TYPE_F64: snprintf(out, size, "%g", v->as.f64); break;
-    case DT_TYPE_STR: snprintf(out, size, "\"%.*s\"", (int)v->as.str.len, v->as.str.ptr); break;
-    case DT_TYPE_BYTES: snprintf(out, size, "<%u bytes>", (unsigned)v->as.str.len); break;
-    default: snprintf(out, size, "null"); break;
-    }
-}
-
 static void site_on_event(const dt_event *ev, void *ud) {
     site_cap *k = (site_cap *)ud;
     site_ev *o;
-    uint32_t i;
-    size_t at;
-    char buf[160];
     if (k->n >= 32) return;
     o = &k->ev[k->n++];
-    snprintf(buf, sizeof buf, "%.*s@%s{", (int)ev->name.len, ev->name.ptr, dt_level_name(ev->level));
-    at = site_put(o->text, sizeof o->text, 0, buf);
-    for (i = 0; i < ev->nfields; i++) {
-        char v[96];
-        site_fmt_value(v, sizeof v, &ev->fields[i].value);
-        snprintf(buf, sizeof buf, "%s%.*s=%s", i ? "," : "", (int)ev->fields[i].name.len, ev->fields[i].name.ptr, v);
-        at = site_put(o->text, sizeof o->text, at, buf);
-    }
-    (void)site_put(o->text, sizeof o->text, at, "}");
+    sup_fmt_event(o->text, sizeof o->text, ev, SUP_U64_SUFFIX | SUP_BYTES_LEN);
     o->ts = ev->ts;
     o->tid = ev->tid;
     o->id = ev->id;
@@ -77,7 +44,8 @@ static void site_on_dump(const dt_dump *d, void *ud) { (void)d; ((site_cap *)ud)
 static dt_engine *site_engine(int no_timestamps) {
     dt_desc d;
     memset(&d, 0, sizeof d);
-    d.clock.now = site_clock;
+    d.clock.now = sup_clock;
+    d.clock.user_data = &site_now;
     d.sinks.event = site_on_event;
     d.sinks.dump = site_on_dump;
     d.sinks.user_data = &scap;
@@ -91,8 +59,6 @@ static void site_reset(int64_t now) {
     site_now = now;
     evals = 0;
 }
-
-static int site_deploy(dt_engine *e, const char *text) { return dt_deploy(e, text, strlen(text), NULL); }
 
 /* Finds a site in the process-wide list by name. */
 typedef struct site_find {
@@ -192,7 +158,7 @@ TEST off_site_skips_field_evaluation_until_a_program_turns_it_on(void) {
     e = site_engine(0);
     ASSERT(e != NULL);
     dt_bind_sites(e);
-    ASSERT_EQ(DT_OK, site_deploy(e, "level SiteCounted = debug"));
+    ASSERT_EQ(DT_OK, deploy_noerr(e, "level SiteCounted = debug"));
     site_counted();
     ASSERT_EQ(1, evals);
     ASSERT_EQ((uint32_t)DT_SITE_EXPORT, site_mode_of("SiteCounted"));
@@ -275,11 +241,11 @@ TEST site_mode_follows_programs_rollback_ripcord_and_timed_levels(void) {
     dt_site_register(&site_modes_info);
     ASSERT_EQ((uint32_t)DT_SITE_OFF, DT_SITE_MODE(&site_modes));         /* debug < info */
     ASSERT_EQ((uint32_t)DT_SITE_EXPORT, DT_SITE_MODE(&site_modes_info));
-    ASSERT_EQ(DT_OK, site_deploy(e, "level SiteModes = debug\nlevel SiteModesInfo = off"));
+    ASSERT_EQ(DT_OK, deploy_noerr(e, "level SiteModes = debug\nlevel SiteModesInfo = off"));
     ASSERT_EQ((uint32_t)DT_SITE_EXPORT, DT_SITE_MODE(&site_modes));
     ASSERT_EQ((uint32_t)DT_SITE_OFF, DT_SITE_MODE(&site_modes_info));
     dt_site_emit(&site_modes, NULL, 0);
-    ASSERT_EQ(DT_OK, site_deploy(e, "recorder m { record SiteModes }"));
+    ASSERT_EQ(DT_OK, deploy_noerr(e, "recorder m { record SiteModes }"));
     ASSERT_EQ((uint32_t)DT_SITE_PROCESS, DT_SITE_MODE(&site_modes));
     ASSERT_EQ((uint32_t)DT_SITE_EXPORT, DT_SITE_MODE(&site_modes_info));
     f = dt_field_i64("x", 1);
@@ -436,7 +402,7 @@ TEST site_events_take_ts_from_the_clock_hook_or_leave_it_zero(void) {
     ASSERT(e != NULL);
     dt_bind_sites(e);
     site_ts();                                    /* exported as is */
-    ASSERT_EQ(DT_OK, site_deploy(e, "recorder r { record SiteTs }"));
+    ASSERT_EQ(DT_OK, deploy_noerr(e, "recorder r { record SiteTs }"));
     site_now = 888;
     site_ts();                                    /* through the program */
     dt_destroy(e);
@@ -444,7 +410,7 @@ TEST site_events_take_ts_from_the_clock_hook_or_leave_it_zero(void) {
     ASSERT(e != NULL);
     dt_bind_sites(e);
     site_ts();
-    ASSERT_EQ(DT_OK, site_deploy(e, "recorder r { record SiteTs }"));
+    ASSERT_EQ(DT_OK, deploy_noerr(e, "recorder r { record SiteTs }"));
     site_ts();
     ASSERT_EQ(4, scap.n);
     ASSERT_EQ(777, scap.ev[0].ts);
