@@ -339,6 +339,7 @@ typedef struct dt_site {
     uint64_t id;             /* set when registered */
     size_t name_len;
     struct dt_site *next;    /* the process-wide list of seen sites */
+    uint32_t fields_checked; /* its field names passed the check once (they are code) */
 } dt_site;
 
 enum {
@@ -348,7 +349,7 @@ enum {
     DT_SITE_NEW = 0x80       /* never executed: register on first hit */
 };
 
-#define DT_SITE_INIT(level, name) { DT_SITE_NEW, (level), (name), __FILE__, __LINE__, 0, 0, 0 }
+#define DT_SITE_INIT(level, name) { DT_SITE_NEW, (level), (name), __FILE__, __LINE__, 0, 0, 0, 0 }
 
 #if defined(__GNUC__) || defined(__clang__)
 #define DT_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -1804,6 +1805,15 @@ DT_API void dt_bind_sites(dt_engine *e) {
 }
 
 
+/* A DT_EMIT site's field names are part of its code, the same on every
+ * call: checking them once is enough for the export fast path. A site whose
+ * names fail keeps taking the checked path, which refuses and counts. */
+static int dt__site_fields_check(dt_site *s, const dt_event *ev) {
+    if (ev->nfields > DT_MAX_FIELDS || !dt__fields_ok(ev)) return 0;
+    DT__STORE(&s->fields_checked, 1u);
+    return 1;
+}
+
 DT_API void dt_site_emit(dt_site *s, const dt_field *fields, uint32_t nfields) {
     dt_engine *e;
     dt_event ev;
@@ -1824,7 +1834,7 @@ DT_API void dt_site_emit(dt_site *s, const dt_field *fields, uint32_t nfields) {
     ev.fields = fields;
     sl = dt__slot_for(e, ordinal);
     dt__add(sl, DT__S_events_in, 1);
-    if (mode == DT_SITE_EXPORT && nfields <= DT_MAX_FIELDS && dt__fields_ok(&ev)) {
+    if (mode == DT_SITE_EXPORT && (DT__LOAD(&s->fields_checked) || dt__site_fields_check(s, &ev))) {
         /* No rule looks at this site: export without entering the program.
          * (Invalid fields take the checked path, which refuses and counts.) */
         dt__add(sl, DT__S_events_exported, 1);
