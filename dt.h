@@ -1370,7 +1370,6 @@ struct dt_block {
 typedef struct dt__sub {
     dt_block *block;
     int tag;
-    uint32_t order;              /* program order of the subscription */
     dt_pattern pattern;
 } dt__sub;
 
@@ -1409,7 +1408,7 @@ typedef struct dt__program {
     dt__sub **wild;              /* prefix and all-event subscriptions */
     uint32_t nwild;
     dt__route *routes;           /* open addressing on id; cap is a power of two */
-    uint32_t route_cap, nroutes;
+    uint32_t route_cap;
     dt__level_rule *prefix_levels;   /* longest prefix first */
     uint32_t nprefix_levels;
     int default_level;
@@ -2004,7 +2003,6 @@ struct dt_compiler {
     int failed;
     const dt_pattern *scope;
     uint32_t nscope;
-    uint32_t sub_order;
     int risk;
     dt_token risk_at;
     const char *risk_what;
@@ -2561,7 +2559,6 @@ DT_API int dt_subscribe(dt_compiler *c, dt_block *b, const dt_pattern *p, int ta
     s = &c->subs[c->nsubs++];
     s->block = b;
     s->tag = tag;
-    s->order = c->sub_order++;
     s->pattern = *p;
     return DT_OK;
 }
@@ -3488,10 +3485,8 @@ static int dt__check_block_names(dt_compiler *c) {
 /* The threshold of a name from the prefix rules (longest first) or the
  * default. Exact rules are in the routes, so events with no route never
  * scan them. */
-static int dt__level_for(const dt__program *p, uint64_t id, dt_str name, int *exact) {
+static int dt__level_for(const dt__program *p, dt_str name) {
     uint32_t i;
-    (void)id;
-    *exact = 0;
     for (i = 0; i < p->nprefix_levels; i++)
         if (dt__starts(name, p->prefix_levels[i].pattern.text)) return p->prefix_levels[i].level;
     return p->default_level;
@@ -3532,7 +3527,6 @@ static int dt__route_add(dt_compiler *c, uint64_t id, dt_str name, const dt_patt
     if (r->id) return DT_OK;
     r->id = id;
     r->name = name;          /* a registry name (lives with the engine) or pattern text (with the program) */
-    p->nroutes++;
     return DT_OK;
 }
 
@@ -3557,9 +3551,8 @@ static void dt__route_subscribe(dt__program *p, dt__sub *s, int fill) {
 static int dt__route_levels_and_subs(dt_compiler *c, const dt__level_rule *exact, uint32_t nexact) {
     dt__program *p = c->p;
     uint32_t i, k;
-    int unused;
     for (k = 0; k < p->route_cap; k++)
-        if (p->routes[k].id) p->routes[k].level = dt__level_for(p, p->routes[k].id, p->routes[k].name, &unused);
+        if (p->routes[k].id) p->routes[k].level = dt__level_for(p, p->routes[k].name);
     for (i = 0; i < nexact; i++) {                   /* exact rules beat prefixes */
         dt__route *r = dt__route_find(p, exact[i].pattern.id, exact[i].pattern.text);
         if (r) r->level = exact[i].level;
@@ -3859,9 +3852,8 @@ DT_API size_t dt_error_format(const dt_error *err, char *buf, size_t size) {
 }
 
 /* ---- timed level changes (set_level ... for DURATION) ------------------ */
-static int dt__override_match(const dt__override *o, uint64_t id, dt_str name) {
+static int dt__override_match(const dt__override *o, dt_str name) {
     dt_str pat = dt_strn(o->pattern, o->len);
-    (void)id;
     return o->prefix ? dt__starts(name, pat) : dt__str_eq(name, pat);
 }
 
@@ -3875,7 +3867,7 @@ static int dt__override_beats(const dt__override *a, const dt__override *b) {
     return a->len > b->len;
 }
 
-static int dt__override_scan(dt_engine *e, uint64_t id, dt_str name, int64_t now) {
+static int dt__override_scan(dt_engine *e, dt_str name, int64_t now) {
     uint32_t i, n;
     int level = -1;
     const dt__override *best = NULL;
@@ -3883,7 +3875,7 @@ static int dt__override_scan(dt_engine *e, uint64_t id, dt_str name, int64_t now
     n = e->noverrides;
     for (i = 0; i < n; i++) {
         const dt__override *o = &e->overrides[i];
-        if (now < o->start || now >= o->until || !dt__override_match(o, id, name)) continue;
+        if (now < o->start || now >= o->until || !dt__override_match(o, name)) continue;
         if (!best || dt__override_beats(o, best)) best = o;
     }
     if (best) level = best->level;
@@ -3891,8 +3883,8 @@ static int dt__override_scan(dt_engine *e, uint64_t id, dt_str name, int64_t now
     return level;
 }
 
-DT__HOT int dt__override_level(dt_engine *e, uint64_t id, dt_str name, int64_t now) {
-    return DT__LOAD_ACQ(&e->noverrides) ? dt__override_scan(e, id, name, now) : -1;
+DT__HOT int dt__override_level(dt_engine *e, dt_str name, int64_t now) {
+    return DT__LOAD_ACQ(&e->noverrides) ? dt__override_scan(e, name, now) : -1;
 }
 
 /* Adds or extends an override; returns 1 when the set of patterns changed
@@ -3970,11 +3962,11 @@ static int dt__wild_matches(const dt__program *p, uint64_t id, dt_str name) {
     return 0;
 }
 
-static int dt__threshold(dt_engine *e, const dt__program *p, const dt__route *r, uint64_t id, dt_str name, int64_t now) {
-    int exact, o = dt__override_level(e, id, name, now);
+static int dt__threshold(dt_engine *e, const dt__program *p, const dt__route *r, dt_str name, int64_t now) {
+    int o = dt__override_level(e, name, now);
     if (o >= 0) return o;
     if (r) return r->level;
-    return p ? dt__level_for(p, id, name, &exact) : e->desc.default_level;
+    return p ? dt__level_for(p, name) : e->desc.default_level;
 }
 
 static int64_t dt__engine_time(dt_engine *e);
@@ -3999,7 +3991,7 @@ static uint32_t dt__site_mode(dt_engine *e, dt_site *s) {
     } else {
         if (p) route = dt__route_find(p, s->id, name);
         if (p && ((route && route->nsubs) || (!route && dt__wild_matches(p, s->id, name)))) mode = DT_SITE_PROCESS;
-        else mode = s->level >= dt__threshold(e, p, route, s->id, name, dt__engine_time(e)) ? DT_SITE_EXPORT : DT_SITE_OFF;
+        else mode = s->level >= dt__threshold(e, p, route, name, dt__engine_time(e)) ? DT_SITE_EXPORT : DT_SITE_OFF;
         /* a timed change must be re-checked per event until it expires */
         if (mode == DT_SITE_EXPORT && DT__LOAD(&e->noverrides)) mode = DT_SITE_PROCESS;
     }
@@ -4048,7 +4040,7 @@ static void dt__process(dt_engine *e, dt__program *p, const dt_event *ev, dt__sl
         for (i = 0; i < p->nwild; i++)
             if (dt__pattern_matches(&p->wild[i]->pattern, ev->id, ev->name)) dt__run_block(&x, p->wild[i]);
     }
-    dt__export(e, sl, &x.ev, x.dropped, dt__threshold(e, p, r, ev->id, ev->name, x.now));
+    dt__export(e, sl, &x.ev, x.dropped, dt__threshold(e, p, r, ev->name, x.now));
 }
 
 static void dt__run_after(dt_engine *e, dt__after *after);
@@ -4057,7 +4049,7 @@ static void dt__run_after(dt_engine *e, dt__after *after);
  * the default with any timed level change. */
 static void dt__pass_through(dt_engine *e, const dt_event *ev, dt__slot sl) {
     int threshold = DT__LOAD(&e->ripcord) ? e->desc.default_level
-                                          : dt__threshold(e, NULL, NULL, ev->id, ev->name, dt__event_time(e, ev));
+                                          : dt__threshold(e, NULL, NULL, ev->name, dt__event_time(e, ev));
     dt__export(e, sl, ev, 0, threshold);
 }
 

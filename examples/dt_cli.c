@@ -868,6 +868,20 @@ static int cli_load_catalog(dt_engine *e, const char *path) {
 
 /* >>commands --------------------------------------------------------------*/
 
+/* What check and replay share: the program text, and an engine that knows
+ * the catalog's events. NULL after saying why (text is then freed). */
+static dt_engine *cli_open(cli *c, int replay, char **text, size_t *len) {
+    const cli_opts *o = c->opts;
+    dt_engine *e;
+    if (cli_read_file(o->args[0], CLI_MAX_PROGRAM, "program", text, len)) return NULL;
+    e = cli_engine(c, replay);
+    if (e && (!o->catalog || !cli_load_catalog(e, o->catalog))) return e;
+    if (e) dt_destroy(e);
+    free(*text);
+    *text = NULL;
+    return NULL;
+}
+
 static int cmd_check(const cli_opts *o) {
     cli c;
     char *text;
@@ -878,13 +892,7 @@ static int cmd_check(const cli_opts *o) {
     int rc;
     memset(&c, 0, sizeof c);
     c.opts = o;
-    if (cli_read_file(o->args[0], CLI_MAX_PROGRAM, "program", &text, &len)) return 1;
-    e = cli_engine(&c, 0);
-    if (!e || (o->catalog && cli_load_catalog(e, o->catalog))) {
-        if (e) dt_destroy(e);
-        free(text);
-        return 1;
-    }
+    if (!(e = cli_open(&c, 0, &text, &len))) return 1;
     memset(&err, 0, sizeof err);
     memset(&info, 0, sizeof info);
     c.quiet = 1;
@@ -1003,9 +1011,7 @@ static int cmd_replay(const cli_opts *o) {
     memset(&c, 0, sizeof c);
     c.opts = o;
     c.out = dtj_file_writer(stdout);
-    if (cli_read_file(o->args[0], CLI_MAX_PROGRAM, "program", &text, &len)) return 1;
-    e = cli_engine(&c, 1);
-    if (!e || (o->catalog && cli_load_catalog(e, o->catalog))) goto done;
+    if (!(e = cli_open(&c, 1, &text, &len))) return 1;
     memset(&err, 0, sizeof err);
     c.quiet = 1;
     rc = dt_deploy(e, text, len, &err);
@@ -1020,7 +1026,7 @@ static int cmd_replay(const cli_opts *o) {
         status = c.failed ? 1 : 0;
     }
 done:
-    if (e) dt_destroy(e);
+    dt_destroy(e);
     while (c.names) {
         cli_dump_name *next = c.names->next;
         free(c.names);
