@@ -8,7 +8,7 @@ WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion \
 CSTD    ?= -std=c99
 CFLAGS  ?= -O2 -g
 THREADS := -pthread
-B       := build
+B       ?= build
 
 TEST_SRC := $(wildcard tests/test_*.c)
 HDRS     := dt.h $(wildcard dt_query.h dt_stateful.h) tests/greatest.h examples/dt_jsonl.h
@@ -35,7 +35,7 @@ $(B)/host_service: examples/host_service.c $(HDRS) | $(B)
 # The README's test command: every unit, scenario and regression test; the
 # runner's last line is "N passed, N failed".
 test: $(B)/dt $(B)/dt_tests fuzz-regress
-	$(B)/dt_tests
+	DT_CLI=$${DT_CLI:-$(B)/dt} $(B)/dt_tests
 
 # The README's main job: a bundled program over a bundled event stream.
 demo: $(B)/dt

@@ -162,6 +162,13 @@
 #define DT_STRIPES 32
 #endif
 #endif
+#ifndef DT_SHARDS               /* most shards a processor's state is split into */
+#if DT_NO_THREADS
+#define DT_SHARDS 1
+#else
+#define DT_SHARDS 8
+#endif
+#endif
 #ifndef DT_MAX_PROCESSORS      /* processor kinds one engine knows */
 #define DT_MAX_PROCESSORS 8
 #endif
@@ -756,6 +763,12 @@ struct dt_processor {
     void (*flush)(dt_block *b, dt_exec *x);               /* may be NULL */
     void (*destroy)(dt_block *b);                         /* may be NULL */
     void *user_data;
+    /* On a program change, a block of the program being replaced hands its
+     * state over: to the block of the new program with the same kind, name
+     * and definition (dt_block_hash) through carry, when carry is set;
+     * otherwise it is flushed. Both run after the old program's last event
+     * and while the new one may already be running. May be NULL. */
+    void (*carry)(dt_block *to, dt_block *from, dt_exec *x);
 };
 
 /* Registers a processor kind. DT_ERR_EXISTS if its keyword is taken. Call
@@ -856,6 +869,20 @@ DT_API void dt_block_set_state(dt_block *b, void *state);
 DT_API void *dt_block_state(const dt_block *b);
 DT_API dt_str dt_block_name(const dt_block *b);
 DT_API void dt_block_set_name(dt_block *b, dt_str name);  /* for enable/disable */
+/* Hash of the block's definition: its tokens, so white space and comments
+ * do not count. Equal hashes with equal names decide what carries over. */
+DT_API uint64_t dt_block_hash(const dt_block *b);
+
+/* Sharded state: n locks, each on its own cache line, so threads that emit
+ * the same event do not contend. A thread always maps to the same shard;
+ * merge shards when a window closes. Created at compile, freed with the
+ * program. n is capped at DT_SHARDS. */
+typedef struct dt_shards dt_shards;
+DT_API dt_shards *dt_compiler_shards(dt_compiler *c, dt_block *b, uint32_t n);
+DT_API uint32_t dt_shards_count(const dt_shards *s);
+DT_API uint32_t dt_exec_shard(dt_exec *x, const dt_shards *s);    /* this thread's shard */
+DT_API void dt_shard_lock(dt_shards *s, uint32_t shard);
+DT_API void dt_shard_unlock(dt_shards *s, uint32_t shard);
 
 /* The event being handled, during on_event. */
 DT_API const dt_event *dt_exec_event(dt_exec *x);
@@ -1099,13 +1126,13 @@ DT_API const char *dt_risk_name(int r) {
 #define DT__FNV_OFFSET 0xcbf29ce484222325ull
 #define DT__FNV_PRIME 0x100000001b3ull
 
-static uint64_t dt__fnv1a(const void *p, size_t n) {
+static uint64_t dt__fnv1a_more(uint64_t h, const void *p, size_t n) {
     const unsigned char *s = (const unsigned char *)p;
-    uint64_t h = DT__FNV_OFFSET;
     size_t i;
     for (i = 0; i < n; i++) { h ^= s[i]; h *= DT__FNV_PRIME; }
     return h;
 }
+static uint64_t dt__fnv1a(const void *p, size_t n) { return dt__fnv1a_more(DT__FNV_OFFSET, p, n); }
 
 DT_API uint64_t dt_id_n(const char *name, size_t len) {
     uint64_t h = dt__fnv1a(name, name ? len : 0);
@@ -1365,6 +1392,8 @@ struct dt_block {
     dt__lock lock;
     struct dt__program *prog;
     dt_token at;                 /* where it starts, for messages */
+    uint64_t hash;               /* of its definition's tokens */
+    dt_shards *shards;           /* locks to finalise with the program */
 };
 
 typedef struct dt__sub {
@@ -2020,6 +2049,7 @@ struct dt_compiler {
     uint32_t nblocks, cap_blocks;
     dt__recorder **recorders;
     uint32_t nrecorders, cap_recorders;
+    uint64_t block_hash;         /* tokens of the block being compiled */
 };
 
 DT_API int dt_compile_error(dt_compiler *c, const dt_token *at, int code, const char *message, const char *hint) {
@@ -2243,6 +2273,7 @@ DT_API dt_token dt_next(dt_compiler *c) {
     t = c->look[0];
     c->look[0] = c->look[1];
     c->nlook--;
+    c->block_hash = dt__fnv1a_more(c->block_hash ^ (uint64_t)t.kind, t.text.ptr, t.text.len);
     if (t.kind == DT_TOK_ERROR) dt_compile_error(c, &t, DT_ERR_SYNTAX, t.text.ptr, NULL);
     return t;
 }
@@ -2597,6 +2628,7 @@ DT_API int dt_compiler_action(dt_compiler *c, const dt_token *name, dt_action_re
 DT_API void dt_block_set_state(dt_block *b, void *state) { b->state = state; }
 DT_API void *dt_block_state(const dt_block *b) { return b->state; }
 DT_API dt_str dt_block_name(const dt_block *b) { return b->name; }
+DT_API uint64_t dt_block_hash(const dt_block *b) { return b->hash; }
 DT_API void dt_block_set_name(dt_block *b, dt_str name) { b->name = name; }
 
 /* ---- the expression language: parser ----------------------------------- */
@@ -3050,6 +3082,9 @@ struct dt_exec {
     char arena[DT_EXEC_ARENA];
 };
 
+static DT__TLS dt_exec *dt__tls_exec;   /* for the emit built-in: nested emits stay depth-limited */
+static void dt__run_after(dt_engine *e, dt__after *after);
+
 DT_API const dt_event *dt_exec_event(dt_exec *x) { return &x->ev; }
 DT_API dt_engine *dt_exec_engine(dt_exec *x) { return x->e; }
 DT_API int64_t dt_exec_now(dt_exec *x) { return x->now; }
@@ -3398,6 +3433,50 @@ DT_API int dt_register_function(dt_engine *e, const dt_function_desc *d) {
     return rc;
 }
 
+/* ---- sharded processor state -------------------------------------------- */
+typedef struct dt__shard_lock {
+    dt__lock lock;
+    char pad[64 - sizeof(dt__lock) % 64];
+} dt__shard_lock;
+
+struct dt_shards {
+    dt_engine *e;
+    uint32_t n;
+    dt__shard_lock *locks;       /* cache-line aligned */
+};
+
+static void dt__shards_fini(dt_engine *e, dt_shards *s) {
+    uint32_t i;
+    if (!s) return;
+    for (i = 0; i < s->n; i++) dt__lock_fini(&s->locks[i].lock, &e->desc.lock);
+}
+
+DT_API dt_shards *dt_compiler_shards(dt_compiler *c, dt_block *b, uint32_t n) {
+    dt_shards *s;
+    char *mem;
+    uint32_t i;
+    if (b->shards) return b->shards;             /* one set per block */
+    if (n < 1) n = 1;
+    if (n > (uint32_t)DT_SHARDS) n = (uint32_t)DT_SHARDS;
+    s = (dt_shards *)dt_compiler_alloc(c, sizeof *s);
+    mem = (char *)dt_compiler_alloc(c, sizeof(dt__shard_lock) * n + 64);
+    if (!s || !mem) return NULL;
+    s->e = c->e;
+    s->n = n;
+    s->locks = (dt__shard_lock *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+    for (i = 0; i < n; i++) dt__lock_init(&s->locks[i].lock, &c->e->desc.lock);
+    b->shards = s;
+    return s;
+}
+
+DT_API uint32_t dt_shards_count(const dt_shards *s) { return s ? s->n : 0; }
+DT_API uint32_t dt_exec_shard(dt_exec *x, const dt_shards *s) {
+    (void)x;
+    return s->n == 1 ? 0 : dt__thread_ordinal() % s->n;
+}
+DT_API void dt_shard_lock(dt_shards *s, uint32_t i) { dt__lock_take(&s->locks[i].lock, &s->e->desc.lock); }
+DT_API void dt_shard_unlock(dt_shards *s, uint32_t i) { dt__lock_give(&s->locks[i].lock, &s->e->desc.lock); }
+
 /* ---- programs: compile ------------------------------------------------- */
 static void dt__program_free(dt_engine *e, dt__program *p) {
     uint32_t i;
@@ -3406,6 +3485,7 @@ static void dt__program_free(dt_engine *e, dt__program *p) {
         dt_block *b = p->blocks[i];
         if (b->proc->destroy) b->proc->destroy(b);
         dt__lock_fini(&b->lock, &e->desc.lock);
+        dt__shards_fini(e, b->shards);
     }
     dt__arena_free(&p->arena);
     dt__free(e, p);
@@ -3450,7 +3530,9 @@ static int dt__compile_block(dt_compiler *c) {
     c->blocks[c->nblocks++] = b;
     dt_compiler_risk(c, (int)proc->risk, &t, proc->keyword);
     dt_compiler_scope(c, NULL, 0);
+    c->block_hash = dt__fnv1a(t.text.ptr, t.text.len);
     if (proc->compile(c, b) != DT_OK && !c->failed) dt_compile_error(c, &t, DT_ERR_SYNTAX, "block failed to compile", NULL);
+    b->hash = c->block_hash;
     return c->failed;
 }
 
@@ -3736,11 +3818,75 @@ static void dt__deploy_log(dt_engine *e, const char *what, uint64_t version, uin
     dt__log(e, DT_LOG_INFO, msg);
 }
 
+/* ---- programs: hand-over of processor state ------------------------------
+ * When a program replaces another, each block of the old one either carries
+ * its state into the new block with the same kind, name and definition, or
+ * is flushed (open windows leave through the sinks now rather than never).
+ * Runs under deploy_lock once no reader is left in `from`; sinks it calls
+ * are in a read section, so a deploy from one is refused, not deadlocked. */
+static uint64_t dt__block_key(const dt_block *b) {
+    return dt__fnv1a_more(b->hash ^ (uint64_t)(uintptr_t)b->proc, b->name.ptr, b->name.len);
+}
+
+static int dt__block_same(const dt_block *a, const dt_block *b) {
+    return a->proc == b->proc && a->hash == b->hash && dt__str_eq(a->name, b->name);
+}
+
+/* Blocks of `to` by key (open addressing, index+1); NULL if memory is short:
+ * then nothing carries over and every old block is flushed. */
+static uint32_t *dt__block_table(dt_engine *e, const dt__program *to, uint32_t *cap) {
+    uint32_t *t, i;
+    *cap = 1;
+    while (*cap < to->nblocks * 2u) *cap <<= 1;
+    if (!(t = (uint32_t *)dt__alloc(e, sizeof(uint32_t) * *cap))) return NULL;
+    memset(t, 0, sizeof(uint32_t) * *cap);
+    for (i = 0; i < to->nblocks; i++) {
+        uint32_t k = (uint32_t)dt__block_key(to->blocks[i]) & (*cap - 1u);
+        while (t[k]) k = (k + 1) & (*cap - 1u);
+        t[k] = i + 1;
+    }
+    return t;
+}
+
+static dt_block *dt__block_match(const dt__program *to, uint32_t *t, uint32_t cap, const dt_block *b) {
+    uint32_t k = (uint32_t)dt__block_key(b) & (cap - 1u);
+    for (; t[k]; k = (k + 1) & (cap - 1u)) {
+        dt_block *nb = to->blocks[t[k] - 1];
+        if (t[k] != UINT32_MAX && dt__block_same(nb, b)) { t[k] = UINT32_MAX; return nb; }  /* taken */
+    }
+    return NULL;
+}
+
+static void dt__handover(dt_engine *e, dt__program *from, dt__program *to, dt__after *after) {
+    uint32_t *table = NULL, cap = 0, i;
+    dt_exec x;
+    int64_t now = dt_now(e);
+    if (!from) return;
+    if (to && to->nblocks) table = dt__block_table(e, to, &cap);
+    dt__tls_reading++;
+    for (i = 0; i < from->nblocks; i++) {
+        dt_block *b = from->blocks[i], *nb = NULL;
+        if (table && b->proc->carry) nb = dt__block_match(to, table, cap, b);
+        if (!nb && !b->proc->flush) continue;
+        memset(&x, 0, offsetof(dt_exec, arena));
+        x.e = e; x.p = nb ? to : from; x.sl = dt__slot_of(e); x.after = after; x.block = nb ? nb : b;
+        x.ev.ts = now;
+        x.now = now;
+        dt__tls_exec = &x;
+        if (nb) b->proc->carry(nb, b, &x);
+        else b->proc->flush(b, &x);
+        dt__tls_exec = NULL;
+    }
+    dt__tls_reading--;
+    if (table) dt__free(e, table);
+}
+
 DT_API int dt_deploy(dt_engine *e, const char *text, size_t len, dt_error *err) {
     dt__program *p, *old;
     dt_error local;
     uint64_t version, hash;
     dt__boost_copy *boosts;
+    dt__after after;
     if (!e) return DT_ERR_INVALID;
     if (!err) err = &local;
     if (dt__refuse_in_read_section(e, "dt_deploy called from a sink or processor: refused (it would wait for itself)"))
@@ -3764,8 +3910,11 @@ DT_API int dt_deploy(dt_engine *e, const char *text, size_t len, dt_error *err) 
     old = e->program;
     dt__override_clear(e, p->change);            /* before publishing: the new program starts clean */
     dt__publish(e, p);
+    after.n = 0;
+    dt__handover(e, old, p, &after);
     if (old) { dt__program_free(e, e->previous); e->previous = old; }
     dt__lock_give(&e->deploy_lock, &e->desc.lock);
+    if (after.n) dt__run_after(e, &after);
     dt__count(e, DT__S_deploys, 1);
     dt__boosts_apply(e, boosts);
     dt__sites_recompute(e);
@@ -3791,6 +3940,7 @@ static int dt__swap(dt_engine *e, int rollback) {
     dt__program *cur, *next;
     dt__boost_copy *boosts = NULL;
     uint64_t version = 0, hash = 0, change;
+    dt__after after;
     if (dt__refuse_in_read_section(e, "dt_rollback/dt_undeploy called from a sink or processor: refused")) return DT_ERR_INVALID;
     dt__lock_take(&e->deploy_lock, &e->desc.lock);
     cur = e->program;
@@ -3800,9 +3950,12 @@ static int dt__swap(dt_engine *e, int rollback) {
     if (next) { version = next->version; hash = next->hash; next->change = change; boosts = dt__boosts_copy(e, next); }
     dt__override_clear(e, change);
     dt__publish(e, next);
+    after.n = 0;
+    dt__handover(e, cur, next, &after);
     if (rollback) { e->previous = NULL; dt__program_free(e, cur); }
     else { dt__program_free(e, e->previous); e->previous = cur; }
     dt__lock_give(&e->deploy_lock, &e->desc.lock);
+    if (after.n) dt__run_after(e, &after);
     dt__boosts_apply(e, boosts);                 /* the restored program's timed changes start again */
     dt__sites_recompute(e);
     dt__deploy_log(e, rollback ? "rolled back to" : "undeployed", version, hash);
@@ -3999,7 +4152,6 @@ static uint32_t dt__site_mode(dt_engine *e, dt_site *s) {
     return mode;
 }
 
-static DT__TLS dt_exec *dt__tls_exec;   /* for the emit built-in: nested emits stay depth-limited */
 
 /* A block's subscriptions sit together in a route (program order), so its
  * budget is reset once per block per event; each dispatch costs a step. */
@@ -4043,7 +4195,6 @@ static void dt__process(dt_engine *e, dt__program *p, const dt_event *ev, dt__sl
     dt__export(e, sl, &x.ev, x.dropped, dt__threshold(e, p, r, ev->name, x.now));
 }
 
-static void dt__run_after(dt_engine *e, dt__after *after);
 
 /* An event with no program to run: the rip cord's default threshold, or
  * the default with any timed level change. */
@@ -4896,7 +5047,7 @@ static void dt__recorder_destroy(dt_block *b) {
 }
 
 static const dt_processor dt__recorder_processor = {
-    "recorder", DT_RISK_LOW, dt__recorder_compile, dt__recorder_on_event, NULL, NULL, dt__recorder_destroy, NULL
+    "recorder", DT_RISK_LOW, dt__recorder_compile, dt__recorder_on_event, NULL, NULL, dt__recorder_destroy, NULL, NULL
 };
 
 static dt__recorder *dt__recorder_find(dt__program *p, dt_str name) {
@@ -5144,7 +5295,7 @@ static int dt__level_compile(dt_compiler *c, dt_block *b) {
 }
 
 static const dt_processor dt__level_processor = {
-    "level", DT_RISK_LOW, dt__level_compile, dt__level_on_event, NULL, NULL, NULL, NULL
+    "level", DT_RISK_LOW, dt__level_compile, dt__level_on_event, NULL, NULL, NULL, NULL, NULL
 };
 
 /* ---- built-in actions --------------------------------------------------- */

@@ -164,7 +164,7 @@ static void drop_on_event(dt_block *b, dt_exec *x, int tag) {
         dt_exec_drop(x);
     }
 }
-static const dt_processor drop_processor = {"drop", DT_RISK_LOW, drop_compile, drop_on_event, NULL, NULL, NULL, NULL};
+static const dt_processor drop_processor = {"drop", DT_RISK_LOW, drop_compile, drop_on_event, NULL, NULL, NULL, NULL, NULL};
 static const dt_processor *const test_processors[] = {&drop_processor};
 
 /* A workload that touches every allocating path: a recorder, a level

@@ -106,7 +106,7 @@ static void tally_flush(dt_block *b, dt_exec *x) {
 static void tally_destroy(dt_block *b) { (void)b; tally_destroyed++; }
 
 static const dt_processor tally_processor = {
-    "tally", DT_RISK_LOW, tally_compile, tally_on_event, tally_tick, tally_flush, tally_destroy, NULL
+    "tally", DT_RISK_LOW, tally_compile, tally_on_event, tally_tick, tally_flush, tally_destroy, NULL, NULL
 };
 
 /* Capture. */
