@@ -1063,6 +1063,31 @@ static void dt__sb_i64(dt__sb *b, int64_t v) {
     if (v < 0) { dt__sb_putn(b, "-", 1); dt__sb_u64(b, (uint64_t)0 - (uint64_t)v); }
     else dt__sb_u64(b, (uint64_t)v);
 }
+#if !DT_NO_FLOAT
+/* A double as text without stdio (firmware builds have none): up to six
+ * decimals, trailing zeros trimmed; beyond 1e15 in magnitude, d.dddddde+N. */
+static void dt__sb_f64(dt__sb *b, double f) {
+    uint64_t ip, frac;
+    int exp10 = 0, i, digits = 6;
+    if (f != f) { dt__sb_puts(b, "nan"); return; }
+    if (f < 0) { dt__sb_putn(b, "-", 1); f = -f; }
+    if (f > 1.7976931348623157e308) { dt__sb_puts(b, "inf"); return; }
+    if (f >= 1e15) { while (f >= 10) { f /= 10; exp10++; } }
+    ip = (uint64_t)f;
+    frac = (uint64_t)((f - (double)ip) * 1e6 + 0.5);
+    if (frac >= 1000000u) { ip++; frac -= 1000000u; }
+    dt__sb_u64(b, ip);
+    if (frac) {
+        char tmp[8];
+        for (i = 0; i < 6; i++) { tmp[5 - i] = (char)('0' + frac % 10); frac /= 10; }
+        while (digits > 0 && tmp[digits - 1] == '0') digits--;
+        dt__sb_putn(b, ".", 1);
+        dt__sb_putn(b, tmp, (size_t)digits);
+    }
+    if (exp10) { dt__sb_puts(b, "e+"); dt__sb_u64(b, (uint64_t)exp10); }
+}
+#endif
+
 static void dt__sb_hex(dt__sb *b, uint64_t v) {
     static const char digits[] = "0123456789abcdef";
     char tmp[18];
@@ -2639,7 +2664,7 @@ enum {
 };
 enum { DT__EQ, DT__NE, DT__LT, DT__LE, DT__GT, DT__GE, DT__IEQ, DT__INE };
 enum { DT__ADD, DT__SUB, DT__MUL, DT__DIV, DT__MOD };
-enum { DT__CONTAINS, DT__STARTS, DT__ENDS };
+enum { DT__CONTAINS, DT__STARTS, DT__ENDS, DT__HAS, DT__MATCHES };
 
 struct dt_expr {
     int kind, op;
@@ -2653,6 +2678,7 @@ struct dt_expr {
     dt_expr **args;
     uint32_t nargs;
     int32_t fn;              /* function index */
+    const struct dt__glob *glob; /* matches: the compiled pattern */
     dt_token at;
 };
 
@@ -2927,16 +2953,49 @@ static int dt__parse_list(dt_compiler *c, dt_expr *e) {
     return DT_OK;
 }
 
-/* String tests: contains, startswith, endswith; _cs forms are case-sensitive;
- * a leading '!' negates (KQL's !contains). */
+/* String tests: contains, startswith, endswith, has, matches; _cs forms are
+ * case-sensitive; a leading '!' negates (KQL's !contains). */
 static int dt__string_op(dt_str w, int *op, int *cs) {
-    static const char *const names[] = {"contains", "startswith", "endswith"};
+    static const char *const names[] = {"contains", "startswith", "endswith", "has", "matches"};
     int i;
     *cs = 0;
     if (w.len > 3 && memcmp(w.ptr + w.len - 3, "_cs", 3) == 0) { *cs = 1; w.len -= 3; }
-    for (i = 0; i < 3; i++) if (dt__str_eqc(w, names[i])) { *op = i; return 1; }
+    for (i = 0; i < 5; i++) if (dt__str_eqc(w, names[i])) { *op = i; return 1; }
     return 0;
 }
+
+/* `matches`: a glob (`*` any run, `?` any byte) run as a bit-parallel NFA,
+ * one shift-and step per byte of the text: linear time whatever the pattern,
+ * so no program can make a match backtrack. State bit j: the first j pattern
+ * bytes are matched. At most 63 pattern bytes. */
+#define DT__GLOB_MAX 63
+typedef struct dt__glob {
+    uint64_t byte[256];      /* bit j: pattern byte j (1-based) accepts this byte */
+    uint64_t star;           /* bit j: pattern byte j is '*' (loops on any byte) */
+    int m;                   /* pattern length after collapsing runs of '*' */
+} dt__glob;
+
+static int dt__glob_compile(dt_compiler *c, const dt_token *at, dt_str pat, int cs, dt__glob **out) {
+    dt__glob *g;
+    size_t i;
+    int j = 0, k;
+    if (!(g = (dt__glob *)dt_compiler_alloc(c, sizeof *g))) return c->failed;
+    for (i = 0; i < pat.len; i++) {
+        unsigned char ch = (unsigned char)pat.ptr[i];
+        if (ch == '*' && j > 0 && (g->star >> j & 1u)) continue;       /* ** is * */
+        if (++j > DT__GLOB_MAX)
+            return dt_compile_error(c, at, DT_ERR_LIMIT, "matches pattern too long (at most 63 bytes)", NULL);
+        if (ch == '*') { g->star |= (uint64_t)1 << j; continue; }
+        for (k = 0; k < 256; k++) {
+            int hit = ch == '?' || k == ch || (!cs && dt__lower((char)k) == dt__lower((char)ch));
+            if (hit) g->byte[k] |= (uint64_t)1 << j;
+        }
+    }
+    g->m = j;
+    *out = g;
+    return DT_OK;
+}
+
 
 static int dt__parse_cmp(dt_compiler *c, dt_expr **out) {
     dt_expr *lhs, *e;
@@ -2972,6 +3031,14 @@ static int dt__parse_cmp(dt_compiler *c, dt_expr **out) {
         if ((lhs->type && lhs->type != DT_TYPE_STR) || (e->b->type && e->b->type != DT_TYPE_STR))
             return dt__type_err(c, &t, "string tests need strings, not ", lhs->type && lhs->type != DT_TYPE_STR ? lhs->type : e->b->type,
                                 NULL, DT_TYPE_NULL, NULL);
+        if (sop == DT__MATCHES) {
+            dt__glob *g = NULL;
+            if (e->b->kind != DT__E_LIT || e->b->lit.type != DT_TYPE_STR)
+                return dt_compile_error(c, &e->b->at, DT_ERR_TYPE, "matches needs a pattern in quotes",
+                                        "for example: path matches \"*.tmp\"");
+            if (dt__glob_compile(c, &e->b->at, e->b->lit.as.str, cs, &g)) return c->failed;
+            e->glob = g;
+        }
         *out = e;
         return dt__height(c, e);
     }
@@ -3325,16 +3392,46 @@ static int dt__eq_at(dt_str h, size_t off, dt_str n, int cs) {
     return cs ? memcmp(h.ptr + off, n.ptr, n.len) == 0 : dt__str_ieq(dt_strn(h.ptr + off, n.len), n);
 }
 
+static int dt__glob_run(const dt__glob *g, dt_str s) {
+    uint64_t d = 1, star = g->star;
+    size_t i;
+    d |= (d << 1) & star;
+    for (i = 0; i < s.len && d; i++) {
+        d = ((d << 1) & g->byte[(unsigned char)s.ptr[i]]) | (d & star);
+        d |= (d << 1) & star;
+    }
+    return (int)(d >> g->m & 1u);
+}
+
+/* `has`: t occurs in s as a whole term, bounded by non-alphanumeric bytes
+ * or the ends (KQL's has: "error" has "err" is false). */
+static int dt__is_alnum(char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || (unsigned char)ch >= 0x80;
+}
+static int dt__has_term(dt_str h, dt_str n, int cs) {
+    size_t i;
+    if (n.len == 0 || n.len > h.len) return n.len == 0;
+    for (i = 0; i + n.len <= h.len; i++) {
+        if (i > 0 && dt__is_alnum(h.ptr[i - 1])) continue;
+        if (i + n.len < h.len && dt__is_alnum(h.ptr[i + n.len])) continue;
+        if (dt__eq_at(h, i, n, cs)) return 1;
+    }
+    return 0;
+}
+
 static dt_value dt__eval_str(dt_exec *x, const dt_expr *e, dt_value a, dt_value b) {
     int r;
     if (a.type == DT_TYPE_NULL || b.type == DT_TYPE_NULL) return dt__null();
     if (a.type != DT_TYPE_STR || b.type != DT_TYPE_STR) return dt__rule_error(x);
     {   /* a naive search does up to haystack x needle compares: charge that */
         uint64_t units = (uint64_t)(a.as.str.len / 64u + 1u) * (uint64_t)(b.as.str.len / 16u + 1u);
-        if (e->op != DT__CONTAINS) units = 1;
+        if (e->op == DT__MATCHES) units = (uint64_t)(a.as.str.len / 64u + 1u);
+        else if (e->op != DT__CONTAINS && e->op != DT__HAS) units = 1;
         if (dt_exec_charge(x, units > UINT32_MAX ? UINT32_MAX : (uint32_t)units)) return dt__null();
     }
     if (e->op == DT__CONTAINS) r = dt__find_ci(a.as.str, b.as.str, e->case_sensitive);
+    else if (e->op == DT__HAS) r = dt__has_term(a.as.str, b.as.str, e->case_sensitive);
+    else if (e->op == DT__MATCHES) r = dt__glob_run(e->glob, a.as.str);
     else if (b.as.str.len > a.as.str.len) r = 0;
     else r = dt__eq_at(a.as.str, e->op == DT__STARTS ? 0 : a.as.str.len - b.as.str.len, b.as.str, e->case_sensitive);
     return dt__bool(r != e->negate);
@@ -3410,6 +3507,180 @@ static dt_value dt__fn_strlen(dt_exec *x, const dt_value *a, uint32_t n, void *u
     if (a[0].type == DT_TYPE_NULL) return dt__null();
     if (a[0].type != DT_TYPE_STR && a[0].type != DT_TYPE_BYTES) return dt__rule_error(x);
     return dt__i64((int64_t)a[0].as.str.len);
+}
+
+/* String and number functions shared by every processor. Results that are
+ * new strings live in the event's scratch arena (DT_EXEC_ARENA bytes): a
+ * result that does not fit is null and counts a rule error. */
+static int dt__is_str(dt_value v) { return v.type == DT_TYPE_STR || v.type == DT_TYPE_BYTES; }
+
+static dt_value dt__fn_case(dt_exec *x, const dt_value *a, int upper) {
+    char *out;
+    size_t i;
+    if (a[0].type == DT_TYPE_NULL) return dt__null();
+    if (!dt__is_str(a[0])) return dt__rule_error(x);
+    if (!(out = (char *)dt_exec_scratch(x, a[0].as.str.len + 1))) return dt__rule_error(x);
+    for (i = 0; i < a[0].as.str.len; i++) {
+        char ch = a[0].as.str.ptr[i];
+        out[i] = upper ? ((ch >= 'a' && ch <= 'z') ? (char)(ch - 'a' + 'A') : ch) : dt__lower(ch);
+    }
+    return dt__strv(dt_strn(out, a[0].as.str.len));
+}
+static dt_value dt__fn_tolower(dt_exec *x, const dt_value *a, uint32_t n, void *ud) { (void)n; (void)ud; return dt__fn_case(x, a, 0); }
+static dt_value dt__fn_toupper(dt_exec *x, const dt_value *a, uint32_t n, void *ud) { (void)n; (void)ud; return dt__fn_case(x, a, 1); }
+
+static int dt__as_i64(dt_value v, int64_t *out) {
+    if (v.type == DT_TYPE_I64) { *out = v.as.i64; return 1; }
+    if (v.type == DT_TYPE_U64 && v.as.u64 <= (uint64_t)INT64_MAX) { *out = (int64_t)v.as.u64; return 1; }
+    return 0;
+}
+
+/* substring(s, start[, length]): bytes, 0-based; out-of-range parts are
+ * clipped (KQL); a negative start counts from the end. */
+static dt_value dt__fn_substring(dt_exec *x, const dt_value *a, uint32_t n, void *ud) {
+    int64_t start, len, size;
+    (void)ud;
+    if (a[0].type == DT_TYPE_NULL || a[1].type == DT_TYPE_NULL || (n > 2 && a[2].type == DT_TYPE_NULL)) return dt__null();
+    if (!dt__is_str(a[0]) || !dt__as_i64(a[1], &start) || (n > 2 && !dt__as_i64(a[2], &len))) return dt__rule_error(x);
+    size = (int64_t)a[0].as.str.len;
+    if (start < 0) start = start < -size ? 0 : size + start;
+    if (start > size) start = size;
+    if (n <= 2 || len > size - start) len = size - start;
+    if (len < 0) len = 0;
+    return dt__strv(dt_strn(a[0].as.str.ptr + start, (size_t)len));
+}
+
+/* extension("dir/report.PDF") is "PDF": what follows the last '.' of the
+ * last path component; "" when there is none or the name starts with it. */
+static dt_value dt__fn_extension(dt_exec *x, const dt_value *a, uint32_t n, void *ud) {
+    dt_str p;
+    size_t i, base = 0, dot = 0;
+    (void)n; (void)ud;
+    if (a[0].type == DT_TYPE_NULL) return dt__null();
+    if (!dt__is_str(a[0])) return dt__rule_error(x);
+    p = a[0].as.str;
+    for (i = 0; i < p.len; i++) {
+        if (p.ptr[i] == '/' || p.ptr[i] == '\\') { base = i + 1; dot = 0; }
+        else if (p.ptr[i] == '.') dot = i + 1;
+    }
+    if (!dot || dot == base + 1) return dt__strv(dt_strn(p.ptr + p.len, 0));
+    return dt__strv(dt_strn(p.ptr + dot, p.len - dot));
+}
+
+/* hash(x[, mod]): FNV-1a 64 of the value's bytes (strings), or of its
+ * 8 little-endian bytes (numbers, as i64 when they fit); with mod, the
+ * non-negative remainder as i64. Stable across builds and machines. */
+static uint64_t dt__value_hash(dt_value v) {
+    unsigned char b[8];
+    uint64_t u;
+    int i;
+    if (dt__is_str(v)) return dt__fnv1a(v.as.str.ptr, v.as.str.len);
+    if (v.type == DT_TYPE_F64) { double f = v.as.f64; memcpy(&u, &f, 8); }
+    else if (v.type == DT_TYPE_BOOL) u = (uint64_t)v.as.b;
+    else u = v.as.u64;
+    for (i = 0; i < 8; i++) b[i] = (unsigned char)(u >> (8 * i));
+    return dt__fnv1a(b, 8);
+}
+static dt_value dt__fn_hash(dt_exec *x, const dt_value *a, uint32_t n, void *ud) {
+    int64_t mod;
+    uint64_t h;
+    (void)ud;
+    if (a[0].type == DT_TYPE_NULL) return dt__null();
+    h = dt__value_hash(a[0]);
+    if (n < 2) return dt__u64(h);
+    if (!dt__as_i64(a[1], &mod) || mod <= 0) return dt__rule_error(x);
+    return dt__i64((int64_t)(h % (uint64_t)mod));
+}
+
+/* bin(x, size): x rounded down to a multiple of size (KQL's bin/floor);
+ * bin(ts, 1m) is the start of the minute. */
+static dt_value dt__fn_bin(dt_exec *x, const dt_value *a, uint32_t n, void *ud) {
+    int64_t v, size, q;
+    (void)n; (void)ud;
+    if (a[0].type == DT_TYPE_NULL || a[1].type == DT_TYPE_NULL) return dt__null();
+#if !DT_NO_FLOAT
+    if (a[0].type == DT_TYPE_F64 || a[1].type == DT_TYPE_F64) {
+        double f = dt__as_f64(a[0]), sz = dt__as_f64(a[1]), r;
+        if (!(sz > 0) || !(f == f) || f > 9.2e18 * sz || f < -9.2e18 * sz) return dt__rule_error(x);
+        r = (double)(int64_t)(f / sz);
+        if (r > f / sz) r -= 1;
+        return dt__f64(r * sz);
+    }
+#endif
+    if (!dt__as_i64(a[0], &v) || !dt__as_i64(a[1], &size) || size <= 0) return dt__rule_error(x);
+    q = v / size;
+    if (v % size < 0) q--;
+    return dt__i64(q * size);
+}
+
+/* tostring(x): text of a number or bool; strings unchanged. */
+static dt_value dt__fn_tostring(dt_exec *x, const dt_value *a, uint32_t n, void *ud) {
+    char buf[40], *out;
+    dt__sb b = dt__sb_make(buf, sizeof buf);
+    (void)n; (void)ud;
+    switch (a[0].type) {
+    case DT_TYPE_NULL: return dt__null();
+    case DT_TYPE_STR: case DT_TYPE_BYTES: return dt__strv(a[0].as.str);
+    case DT_TYPE_BOOL: return dt__strv(dt_cstr(a[0].as.b ? "true" : "false"));
+    case DT_TYPE_I64: dt__sb_i64(&b, a[0].as.i64); break;
+    case DT_TYPE_U64: dt__sb_u64(&b, a[0].as.u64); break;
+    default:
+#if !DT_NO_FLOAT
+        dt__sb_f64(&b, a[0].as.f64);
+#endif
+        break;
+    }
+    if (!(out = (char *)dt_exec_scratch(x, b.len))) return dt__rule_error(x);
+    memcpy(out, buf, b.len);
+    return dt__strv(dt_strn(out, b.len));
+}
+
+/* toint(x): decimal text (optional sign, surrounding spaces) to i64; f64
+ * truncated toward zero; bool 0/1; null when it does not convert. */
+static dt_value dt__fn_toint(dt_exec *x, const dt_value *a, uint32_t n, void *ud) {
+    (void)x; (void)n; (void)ud;
+    switch (a[0].type) {
+    case DT_TYPE_I64: return a[0];
+    case DT_TYPE_U64: return a[0].as.u64 <= (uint64_t)INT64_MAX ? dt__i64((int64_t)a[0].as.u64) : dt__null();
+    case DT_TYPE_BOOL: return dt__i64(a[0].as.b);
+#if !DT_NO_FLOAT
+    case DT_TYPE_F64: return (a[0].as.f64 > -9.2e18 && a[0].as.f64 < 9.2e18) ? dt__i64((int64_t)a[0].as.f64) : dt__null();
+#endif
+    case DT_TYPE_STR: {
+        dt_str s = a[0].as.str;
+        size_t i = 0;
+        uint64_t v = 0;
+        int neg = 0, digits = 0;
+        while (i < s.len && s.ptr[i] == ' ') i++;
+        if (i < s.len && (s.ptr[i] == '-' || s.ptr[i] == '+')) neg = s.ptr[i++] == '-';
+        for (; i < s.len && s.ptr[i] >= '0' && s.ptr[i] <= '9'; i++, digits++) {
+            v = v * 10u + (uint64_t)(s.ptr[i] - '0');
+            if (v > (uint64_t)INT64_MAX + (uint64_t)neg) return dt__null();
+        }
+        while (i < s.len && s.ptr[i] == ' ') i++;
+        if (!digits || i != s.len) return dt__null();
+        return dt__i64(neg ? (int64_t)(0u - v) : (int64_t)v);
+    }
+    default: return dt__null();
+    }
+}
+
+/* strcat(a, b, ...): the text of each argument, joined; null arguments
+ * add nothing. */
+static dt_value dt__fn_strcat(dt_exec *x, const dt_value *a, uint32_t n, void *ud) {
+    dt_value parts[DT_MAX_ACTION_ARGS];
+    size_t len = 0, off = 0;
+    uint32_t i;
+    char *out;
+    (void)ud;
+    for (i = 0; i < n; i++) {
+        parts[i] = a[i].type == DT_TYPE_NULL ? dt__strv(dt_strn("", 0)) : dt__fn_tostring(x, &a[i], 1, NULL);
+        if (parts[i].type == DT_TYPE_NULL) return dt__null();
+        len += parts[i].as.str.len;
+    }
+    if (!(out = (char *)dt_exec_scratch(x, len + 1))) return dt__rule_error(x);
+    for (i = 0; i < n; i++) { memcpy(out + off, parts[i].as.str.ptr, parts[i].as.str.len); off += parts[i].as.str.len; }
+    return dt__strv(dt_strn(out, len));
 }
 
 DT_API int dt_register_function(dt_engine *e, const dt_function_desc *d) {
@@ -5380,7 +5651,18 @@ static int dt__register_builtins(dt_engine *e) {
     const dt_function_desc fns[] = {
         {"isnull", dt__fn_isnull, NULL, DT_RISK_LOW, 1, 1, DT_TYPE_BOOL},
         {"isnotnull", dt__fn_isnotnull, NULL, DT_RISK_LOW, 1, 1, DT_TYPE_BOOL},
-        {"strlen", dt__fn_strlen, NULL, DT_RISK_LOW, 1, 1, DT_TYPE_I64}
+        {"strlen", dt__fn_strlen, NULL, DT_RISK_LOW, 1, 1, DT_TYPE_I64},
+        {"tolower", dt__fn_tolower, NULL, DT_RISK_LOW, 1, 1, DT_TYPE_STR},
+        {"toupper", dt__fn_toupper, NULL, DT_RISK_LOW, 1, 1, DT_TYPE_STR},
+        {"lower", dt__fn_tolower, NULL, DT_RISK_LOW, 1, 1, DT_TYPE_STR},
+        {"upper", dt__fn_toupper, NULL, DT_RISK_LOW, 1, 1, DT_TYPE_STR},
+        {"substring", dt__fn_substring, NULL, DT_RISK_LOW, 2, 3, DT_TYPE_STR},
+        {"extension", dt__fn_extension, NULL, DT_RISK_LOW, 1, 1, DT_TYPE_STR},
+        {"hash", dt__fn_hash, NULL, DT_RISK_LOW, 1, 2, DT_TYPE_NULL},
+        {"bin", dt__fn_bin, NULL, DT_RISK_LOW, 2, 2, DT_TYPE_NULL},
+        {"tostring", dt__fn_tostring, NULL, DT_RISK_LOW, 1, 1, DT_TYPE_STR},
+        {"toint", dt__fn_toint, NULL, DT_RISK_LOW, 1, 1, DT_TYPE_I64},
+        {"strcat", dt__fn_strcat, NULL, DT_RISK_LOW, 1, DT_MAX_ACTION_ARGS, DT_TYPE_STR}
     };
     size_t i;
     for (i = 0; i < sizeof actions / sizeof actions[0]; i++)
