@@ -1386,6 +1386,7 @@ typedef struct dt__action {
     uint32_t used;
 } dt__action;
 
+#define DT__BUILTIN_FUNCTIONS 14    /* the core's own: not counted against max_actions */
 typedef struct dt__function {
     char *name;
     dt_function_desc d;
@@ -1946,7 +1947,7 @@ static int dt__alloc_tables(dt_engine *e) {
     e->events = (dt__reg_event *)dt__alloc(e, sizeof(dt__reg_event) * d->max_events);
     e->event_index = (uint32_t *)dt__alloc(e, sizeof(uint32_t) * e->event_index_cap);
     e->actions = (dt__action *)dt__alloc(e, sizeof(dt__action) * d->max_actions);
-    e->functions = (dt__function *)dt__alloc(e, sizeof(dt__function) * d->max_actions);
+    e->functions = (dt__function *)dt__alloc(e, sizeof(dt__function) * (d->max_actions + DT__BUILTIN_FUNCTIONS));
     e->pending = (dt__pending *)dt__alloc(e, sizeof(dt__pending) * d->max_pending);
     if (!e->stripes_mem || !e->events || !e->event_index || !e->actions || !e->functions || !e->pending)
         return DT_ERR_NOMEM;
@@ -3691,7 +3692,7 @@ DT_API int dt_register_function(dt_engine *e, const dt_function_desc *d) {
         d->max_args > DT_MAX_ACTION_ARGS) return DT_ERR_INVALID;
     dt__lock_take(&e->lock, &e->desc.lock);                /* check and insert at once */
     for (i = 0; i < e->nfunctions; i++) if (strcmp(e->functions[i].name, d->name) == 0) rc = DT_ERR_EXISTS;
-    if (rc == DT_OK && e->nfunctions >= e->desc.max_actions) rc = DT_ERR_LIMIT;
+    if (rc == DT_OK && e->nfunctions >= e->desc.max_actions + DT__BUILTIN_FUNCTIONS) rc = DT_ERR_LIMIT;
     if (rc == DT_OK) {
         f = &e->functions[e->nfunctions];
         f->d = *d;
@@ -5664,6 +5665,7 @@ static int dt__register_builtins(dt_engine *e) {
         {"toint", dt__fn_toint, NULL, DT_RISK_LOW, 1, 1, DT_TYPE_I64},
         {"strcat", dt__fn_strcat, NULL, DT_RISK_LOW, 1, DT_MAX_ACTION_ARGS, DT_TYPE_STR}
     };
+    typedef char dt__builtin_count_check[sizeof fns / sizeof fns[0] == DT__BUILTIN_FUNCTIONS ? 1 : -1];
     size_t i;
     for (i = 0; i < sizeof actions / sizeof actions[0]; i++)
         if (dt__action_add(e, &actions[i], 1) != DT_OK) return DT_ERR_NOMEM;
