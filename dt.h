@@ -5665,7 +5665,7 @@ static int dt__register_builtins(dt_engine *e) {
         {"toint", dt__fn_toint, NULL, DT_RISK_LOW, 1, 1, DT_TYPE_I64},
         {"strcat", dt__fn_strcat, NULL, DT_RISK_LOW, 1, DT_MAX_ACTION_ARGS, DT_TYPE_STR}
     };
-    typedef char dt__builtin_count_check[sizeof fns / sizeof fns[0] == DT__BUILTIN_FUNCTIONS ? 1 : -1];
+    DT_ASSERT(sizeof fns / sizeof fns[0] == DT__BUILTIN_FUNCTIONS);
     size_t i;
     for (i = 0; i < sizeof actions / sizeof actions[0]; i++)
         if (dt__action_add(e, &actions[i], 1) != DT_OK) return DT_ERR_NOMEM;

@@ -1,78 +1,121 @@
-/* bench.c — per-event cost of dt's hot paths.
+/* bench.c — per-event cost of dt's hot paths, scaling curves, deploy time.
  *
- *     make bench            full run (prints a Markdown table)
- *     make bench-smoke      a quick run for CI (not a speed gate)
+ *     make bench            every case and curve (Markdown tables on stdout)
+ *     make bench-smoke      a quick run for CI: checks each case's effect, not its speed
+ *     make bench-report     bench + hyperfine + LTTng peer; rewrites docs/performance.md
  *
- * Each case runs N events in a tight loop, five times; the table shows the
- * median ns/event and the spread (min..max). "over empty" subtracts the cost
- * of the same loop with nothing in it. Machines are shared and noisy: read
- * ratios within one run, not absolute numbers across runs. */
+ *     bench [--quick] [--only TEXT] [--no-curves] [--data DIR] [--list]
+ *
+ * --only runs the cases (and curves) whose name contains TEXT; --data writes
+ * each curve as DIR/<plot>-<n>.dat plus DIR/<plot>.gp for gnuplot.
+ *
+ * HOW EACH CASE IS MEASURED (bench/harness.h): n is grown until one run
+ * takes about 100 ms (2 ms with --quick); five runs of n events give the
+ * median ns/event and min..max; "over empty" subtracts the median of the
+ * empty loop. p50 and p99.9 are per-call latencies: single events timed
+ * with the cycle counter (rdtsc on x86), the empty call's cost subtracted.
+ * Events/s are n events on one thread, then n events on each of two
+ * threads at once. Peak KiB is the engine's heap high-water mark (a counting
+ * allocator), program included. Shared machines are noisy: read ratios
+ * within one run, and instruction counts (callgrind) across runs.
+ *
+ * CASE FILES: how a processor adds its cases without touching this file.
+ *
+ *   bench/cases_query.h     included when dt_query.h is beside dt.h
+ *   bench/cases_stateful.h  included when dt_stateful.h is beside dt.h
+ *
+ * A case file (see cases_query.h for a full one) defines, all static:
+ *
+ *   static void bench_register_<p>(dt_engine *e);   registers its processors
+ *   static const bench_case <p>_cases[] = { ..., BENCH_END };
+ *   static const bench_curve <p>_curves[] = { ..., BENCH_CURVE_END };
+ *
+ * with <p> = query or stateful. A bench_case (harness.h) is
+ *
+ *   { "row label", target ns over empty (0: none), setup, run, check, param, flags }
+ *
+ *   int setup(uint64_t param)   bench_engine(program) builds the engine (no-op
+ *       sinks, fixed clock, counting allocator, processors registered, sites
+ *       bound, program deployed); bench_program(head, line, n) writes n rules.
+ *       Return 0, or bench_skip("why") to skip the row with that reason.
+ *   void run(uint64_t first, uint64_t n)   emit n events with indexes
+ *       first..first+n-1 in a tight loop (BENCH_LOOP); derive keys from the
+ *       index without division where it matters. Called from two threads at
+ *       once (disjoint indexes) unless flags has BENCH_ONE_THREAD.
+ *   const char *check(const dt_stats *s, uint64_t events)   NULL when the
+ *       engine did what the case claims to measure (every event dropped,
+ *       counted, recorded...), else the complaint; bench_expect() helps.
+ *       bench-smoke fails on a complaint: this is how CI knows a case
+ *       measures what its label says.
+ *
+ *   flags: BENCH_ONE_THREAD, BENCH_SCALES (target: 2 threads >= 1.8x one).
+ *   The harness destroys g_bench_engine after each case; keep other state
+ *   in statics that setup resets. g_bench_param is the current param.
+ *
+ * A bench_curve is a case measured at each x of xs (setup gets x as param);
+ * curves sharing a plot name are drawn on one PNG (docs/img/<plot>.png).
+ * Existing plots: "rules" (cost per event vs deployed rules), "groups"
+ * (cost per event vs live keys, groups or instances), "deploy" (deploy time
+ * vs program size). Add series to them rather than new plots. */
 #define _POSIX_C_SOURCE 200809L
 #define DT_IMPLEMENTATION
 #include "dt.h"
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
-#define RUNS 5
+#if defined(__has_include)
+#if __has_include("dt_query.h")
+#define DT_QUERY_IMPLEMENTATION
+#include "dt_query.h"
+#define BENCH_HAVE_QUERY 1
+#endif
+#if __has_include("dt_stateful.h")
+#define DT_STATEFUL_IMPLEMENTATION
+#include "dt_stateful.h"
+#define BENCH_HAVE_STATEFUL 1
+#endif
+#endif
+#ifndef BENCH_HAVE_QUERY
+#define BENCH_HAVE_QUERY 0
+#endif
+#ifndef BENCH_HAVE_STATEFUL
+#define BENCH_HAVE_STATEFUL 0
+#endif
 
-static volatile uint64_t bench_sink_count;
-static void bench_sink(const dt_event *ev, void *ud) { (void)ev; (void)ud; }
-static int64_t bench_fixed_clock(void *ud) { (void)ud; return 1; }
+#include "harness.h"
 
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
+#if BENCH_HAVE_QUERY
+#include "cases_query.h"
+#endif
+#if BENCH_HAVE_STATEFUL
+#include "cases_stateful.h"
+#endif
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+/* >>core cases ------------------------------------------------------------
+ * Call sites and the function API with no program, with a program that
+ * does not name the event, into a recorder, and into an action. */
 
-typedef void (*bench_fn)(uint64_t n);
-
-typedef struct result { double median, min, max; } result;
-
-static result measure(bench_fn fn, uint64_t n) {
-    double t[RUNS];
-    result r;
-    int i;
-    fn(n / 10);                                       /* warm up */
-    for (i = 0; i < RUNS; i++) {
-        double s = now_ns();
-        fn(n);
-        t[i] = (now_ns() - s) / (double)n;
-    }
-    qsort(t, RUNS, sizeof t[0], cmp_double);
-    r.median = t[RUNS / 2];
-    r.min = t[0];
-    r.max = t[RUNS - 1];
-    return r;
-}
-
-/* The loops. The compiler barrier keeps the empty loop a loop. */
-#define BARRIER() __asm__ __volatile__("" ::: "memory")
-
-static void loop_empty(uint64_t n) { uint64_t i; for (i = 0; i < n; i++) BARRIER(); }
-static void loop_disabled(uint64_t n) {
+static void run_disabled(uint64_t first, uint64_t n) {
     uint64_t i;
-    for (i = 0; i < n; i++) { DT_EMIT(DT_DEBUG, "BenchDebug", DT_U64("i", i)); BARRIER(); }
+    BENCH_LOOP(i, first, n) DT_EMIT(DT_DEBUG, "BenchDebug", DT_U64("i", i));
 }
-static void loop_enabled(uint64_t n) {
+static void run_enabled(uint64_t first, uint64_t n) {
     uint64_t i;
-    for (i = 0; i < n; i++) { DT_EMIT(DT_INFO, "BenchInfo", DT_U64("i", i)); BARRIER(); }
+    BENCH_LOOP(i, first, n) DT_EMIT(DT_INFO, "BenchInfo", DT_U64("i", i));
 }
-static void loop_recorded(uint64_t n) {
+static void run_recorded(uint64_t first, uint64_t n) {
     uint64_t i;
-    for (i = 0; i < n; i++) { DT_EMIT(DT_DEBUG, "BenchRecorded", DT_U64("i", i)); BARRIER(); }
+    BENCH_LOOP(i, first, n) DT_EMIT(DT_DEBUG, "BenchRecorded", DT_U64("i", i));
+}
+/* Keys 0..63 cycle without a division. */
+static void run_recorded_keyed(uint64_t first, uint64_t n) {
+    uint64_t i;
+    BENCH_LOOP(i, first, n) DT_EMIT(DT_DEBUG, "BenchKeyed", DT_U64("k", i & 63u));
+}
+static void run_fire(uint64_t first, uint64_t n) {
+    uint64_t i;
+    BENCH_LOOP(i, first, n) DT_EMIT(DT_DEBUG, "BenchFire", DT_U64("i", i));
 }
 
-static dt_engine *g_engine;
-static void loop_fn_api(uint64_t n) {
+static void run_api(uint64_t first, uint64_t n) {
     dt_field f[1];
     dt_event ev;
     uint64_t i;
@@ -83,88 +126,265 @@ static void loop_fn_api(uint64_t n) {
     ev.ts = 1;
     ev.fields = f;
     ev.nfields = 1;
-    for (i = 0; i < n; i++) { f[0] = dt_field_u64("i", i); dt_emit(g_engine, &ev); }
-}
-
-static int g_no_ts;
-static dt_engine *make_engine(int timestamps, const char *program) {
-    dt_desc d;
-    dt_error err;
-    dt_engine *e;
-    memset(&d, 0, sizeof d);
-    d.sinks.event = bench_sink;
-    d.self_interval_ns = -1;
-    if (!timestamps) d.clock.now = bench_fixed_clock;
-    d.no_timestamps = g_no_ts;
-    e = dt_create(&d);
-    if (!e) { fprintf(stderr, "bench: dt_create failed\n"); exit(1); }
-    dt_bind_sites(e);            /* before deploying, as hosts should: every site then has a route */
-    if (program && dt_deploy(e, program, strlen(program), &err) != DT_OK) {
-        fprintf(stderr, "bench: deploy failed: %s\n", err.message);
-        exit(1);
+    BENCH_LOOP(i, first, n) {
+        f[0] = dt_field_u64("i", i);
+        dt_emit(g_bench_engine, &ev);
     }
-    return e;
 }
 
-static void row(const char *name, result r, double empty, const char *target) {
-    printf("| %-46s | %7.2f | %7.2f | %5.2f..%-6.2f | %-9s |\n", name, r.median, r.median - empty, r.min, r.max, target);
+static int setup_plain(uint64_t p) { (void)p; bench_engine(NULL); return 0; }
+static int setup_no_ts(uint64_t p) { g_bench_no_timestamps = 1; return setup_plain(p); }
+static int setup_clock(uint64_t p) { g_bench_real_clock = 1; return setup_plain(p); }
+static int setup_other_rule(uint64_t p) { (void)p; bench_engine("level Other = off"); return 0; }
+static int setup_recorder(uint64_t p) {
+    (void)p;
+    bench_engine("level BenchRecorded = off\nrecorder r { record BenchRecorded capacity 64KiB }");
+    return 0;
+}
+static int setup_recorder_keyed(uint64_t keys) {
+    char text[160];
+    snprintf(text, sizeof text, "recorder r { record BenchKeyed by k keys %llu capacity 1KiB }",
+             (unsigned long long)keys);
+    bench_engine(text);
+    return 0;
 }
 
-/* Events/s with k threads on the enabled-site path. */
-static uint64_t g_thread_n;
-static void *thread_main(void *arg) { (void)arg; loop_enabled(g_thread_n); return NULL; }
-static double throughput(int k, uint64_t n) {
-    pthread_t th[8];
-    double s;
-    int i;
-    g_thread_n = n;
-    s = now_ns();
-    for (i = 0; i < k; i++) pthread_create(&th[i], NULL, thread_main, NULL);
-    for (i = 0; i < k; i++) pthread_join(th[i], NULL);
-    return (double)n * k / ((now_ns() - s) / 1e9);
+/* A minimal processor that calls an action for each matching event, so the
+ * action path (rate limit included) is measured without dt_stateful.h:
+ *     benchfire PATTERN ACTION                                         */
+static int fire_compile(dt_compiler *c, dt_block *b) {
+    dt_action_ref *ref = (dt_action_ref *)dt_compiler_alloc(c, sizeof *ref);
+    dt_pattern p;
+    dt_token t;
+    if (!ref || dt_expect_pattern(c, &p)) return DT_ERR_SYNTAX;
+    t = dt_next(c);
+    if (dt_compiler_action(c, &t, ref)) return DT_ERR_SYNTAX;
+    dt_block_set_state(b, ref);
+    return dt_subscribe(c, b, &p, 0);
+}
+static void fire_on_event(dt_block *b, dt_exec *x, int tag) {
+    (void)tag;
+    dt_exec_action(x, *(const dt_action_ref *)dt_block_state(b), NULL, 0);
+}
+static const dt_processor bench_fire_processor = {
+    "benchfire", DT_RISK_LOW, fire_compile, fire_on_event, NULL, NULL, NULL, NULL, NULL
+};
+
+static void noop_action(dt_engine *e, const dt_action_call *call, void *ud) { (void)e; (void)call; (void)ud; }
+
+/* One call per second of engine time: with the fixed clock, the first event
+ * runs it and every later one is refused by the rate limit. */
+static int setup_action(uint64_t p) {
+    dt_action_desc a;
+    (void)p;
+    bench_engine(NULL);
+    memset(&a, 0, sizeof a);
+    a.name = "bench_noop";
+    a.fn = noop_action;
+    a.rate_count = 1;
+    a.rate_window_ns = 1000000000;
+    a.max_args = 0;
+    if (dt_action_register(g_bench_engine, &a) != DT_OK) return bench_skip("action register failed");
+    bench_deploy("level BenchFire = off\nbenchfire BenchFire bench_noop");
+    return 0;
+}
+
+static const char *check_disabled(const dt_stats *s, uint64_t events) {
+    (void)events;
+    return bench_expect("events_in (a disabled site must not reach the engine)", s->events_in, 0);
+}
+static const char *check_exported(const dt_stats *s, uint64_t events) {
+    return bench_expect("events_exported", s->events_exported, events);
+}
+static const char *check_recorded(const dt_stats *s, uint64_t events) {
+    const char *why = bench_expect("recorder_records", s->recorder_records, events);
+    return why ? why : bench_expect("events_exported", s->events_exported, 0);
+}
+static const char *check_fired(const dt_stats *s, uint64_t events) {
+    const char *why = bench_expect("actions_fired", s->actions_fired, 1);
+    return why ? why : bench_expect("actions_suppressed", s->actions_suppressed, events - 1);
+}
+
+static const bench_case core_cases[] = {
+    { "disabled site (debug, threshold info)", 1, setup_plain, run_disabled, check_disabled, 0, 0 },
+    { "enabled site, no rule, no-op sink", 5, setup_plain, run_enabled, check_exported, 0, 0 },
+    { "enabled site, no rule, no timestamp (sink stamps)", 0, setup_no_ts, run_enabled, check_exported, 0, 0 },
+    { "enabled site, no rule, default clock stamp", 0, setup_clock, run_enabled, check_exported, 0, 0 },
+    { "enabled site, program deployed, no rule on it", 5, setup_other_rule, run_enabled, check_exported, 0, 0 },
+    { "dt_emit() function API, no program", 0, setup_plain, run_api, check_exported, 0, 0 },
+    { "recorder append (site, 1 field, not exported)", 20, setup_recorder, run_recorded, check_recorded, 0, 0 },
+    { "recorder append keyed by field (64 keys)", 0, setup_recorder_keyed, run_recorded_keyed, check_recorded, 64, 0 },
+    { "action trigger, rate-limited no-op action", 0, setup_action, run_fire, check_fired, 0, 0 },
+    BENCH_END
+};
+
+/* >>core curves -----------------------------------------------------------*/
+
+/* N level rules on names that are not the event's: the event's route is
+ * precomputed at deploy, so its cost must stay flat. */
+static int setup_rules_other(uint64_t n) {
+    bench_engine(bench_program("", "level Other%llu = debug", n));
+    return 0;
+}
+/* N triggered level rules on the event's own name, each with a condition
+ * that is false: every rule is evaluated for every event. */
+static int setup_rules_same(uint64_t n) {
+    bench_engine(bench_program("", "level Target%llu = debug for 1m when BenchInfo where i == 99999999999%llu", n));
+    return 0;
+}
+static const char *check_not_triggered(const dt_stats *s, uint64_t events) {
+    const char *why = bench_expect("events_exported", s->events_exported, events);
+    return why ? why : bench_expect("actions_fired", s->actions_fired, 0);
+}
+
+/* A name the program did not know at deploy (a dynamic name through
+ * dt_emit) against N prefix rules: the known cliff (docs/performance.md). */
+static int setup_rules_prefix(uint64_t n) {
+    bench_engine(bench_program("", "level Pfx%llu* = debug", n));
+    return 0;
+}
+static void run_unrouted(uint64_t first, uint64_t n) {
+    dt_field f[1];
+    dt_event ev;
+    uint64_t i;
+    memset(&ev, 0, sizeof ev);
+    ev.name = dt_cstr("Unrouted");
+    ev.level = DT_INFO;
+    ev.ts = 1;
+    ev.fields = f;
+    ev.nfields = 1;
+    BENCH_LOOP(i, first, n) {
+        f[0] = dt_field_u64("i", i);
+        dt_emit(g_bench_engine, &ev);
+    }
+}
+
+/* Recorder with N live keys: the core's keyed instances. */
+static void run_recorded_keys(uint64_t first, uint64_t n) {
+    uint64_t i, k = 0, keys = g_bench_param;
+    BENCH_LOOP(i, first, n) {
+        DT_EMIT(DT_DEBUG, "BenchKeyed", DT_U64("k", k));
+        if (++k == keys) k = 0;
+    }
+}
+
+/* Deploy time: run() deploys the program n times. */
+static const char *g_bench_deploy_text;
+static int setup_deploy_levels(uint64_t n) {
+    bench_engine(NULL);
+    g_bench_deploy_text = bench_program("", "level Deploy%llu = debug", n);
+    return 0;
+}
+static void run_deploy(uint64_t first, uint64_t n) {
+    uint64_t i;
+    BENCH_LOOP(i, first, n) bench_deploy(g_bench_deploy_text);
+}
+static const char *check_deploys(const dt_stats *s, uint64_t events) {
+    return bench_expect("deploys", s->deploys, events);
+}
+
+#define BENCH_RULES_XS { 1, 10, 100, 1000, 10000 }
+static const bench_curve core_curves[] = {
+    { "rules", "cost per event vs deployed rules", "deployed rules", "ns per event", 1,
+      "level rules on other names (site)",
+      { "", 0, setup_rules_other, run_enabled, check_exported, 0, BENCH_ONE_THREAD }, BENCH_RULES_XS },
+    { "rules", "", "", "", 1, "triggered level rules on the same name (site)",
+      { "", 0, setup_rules_same, run_enabled, check_not_triggered, 0, BENCH_ONE_THREAD }, BENCH_RULES_XS },
+    { "rules", "", "", "", 1, "prefix rules, name unknown at deploy (dt_emit)",
+      { "", 0, setup_rules_prefix, run_unrouted, check_exported, 0, BENCH_ONE_THREAD }, BENCH_RULES_XS },
+    { "groups", "cost per event vs live keys, groups, instances", "live keys", "ns per event", 1,
+      "recorder keyed by field (keys N)",
+      { "", 0, setup_recorder_keyed, run_recorded_keys, check_recorded, 0, BENCH_ONE_THREAD },
+      { 1, 10, 100, 1000, 4096 } },
+    { "deploy", "deploy time vs program size", "rules in the program", "ms per deploy", 1e-6,
+      "level rules",
+      { "", 0, setup_deploy_levels, run_deploy, check_deploys, 0, BENCH_ONE_THREAD }, BENCH_RULES_XS },
+    BENCH_CURVE_END
+};
+
+static void bench_register_processors(dt_engine *e) {
+    dt_register_processor(e, &bench_fire_processor);
+#if BENCH_HAVE_QUERY
+    bench_register_query(e);
+#endif
+#if BENCH_HAVE_STATEFUL
+    bench_register_stateful(e);
+#endif
+}
+
+/* >>main -------------------------------------------------------------------*/
+
+static const bench_case *const bench_tables[] = {
+    core_cases,
+#if BENCH_HAVE_QUERY
+    query_cases,
+#endif
+#if BENCH_HAVE_STATEFUL
+    stateful_cases,
+#endif
+};
+static const bench_curve *const bench_curve_tables[] = {
+    core_curves,
+#if BENCH_HAVE_QUERY
+    query_curves,
+#endif
+#if BENCH_HAVE_STATEFUL
+    stateful_curves,
+#endif
+};
+#define BENCH_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static void bench_list(void) {
+    size_t t;
+    const bench_case *c;
+    const bench_curve *cv;
+    for (t = 0; t < BENCH_COUNT(bench_tables); t++)
+        for (c = bench_tables[t]; c->name; c++) printf("case  %s\n", c->name);
+    for (t = 0; t < BENCH_COUNT(bench_curve_tables); t++)
+        for (cv = bench_curve_tables[t]; cv->plot; cv++) printf("curve %s: %s\n", cv->plot, cv->series);
+}
+
+/* The process's peak resident set (Linux), for the closing line. */
+static long bench_vm_hwm_kib(void) {
+    char line[128];
+    long kib = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0) kib = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kib;
+}
+
+static int bench_usage(void) {
+    fprintf(stderr, "usage: bench [--quick] [--only TEXT] [--no-curves] [--data DIR] [--list]\n");
+    return 2;
 }
 
 int main(int argc, char **argv) {
-    uint64_t n = (argc > 1 && strcmp(argv[1], "--quick") == 0) ? 1000000u : 20000000u;
-    const char *recorder = "level BenchRecorded = off\nrecorder r { record BenchRecorded capacity 64KiB }";
-    result empty;
-    dt_engine *e;
-
-    printf("dt bench: %llu events per run, median of %d runs (ns/event)\n\n", (unsigned long long)n, RUNS);
-    printf("| %-46s | %7s | %7s | %-12s | %-9s |\n", "case", "median", "over empty", "min..max", "target");
-    printf("|%s|%s|%s|%s|%s|\n", "------------------------------------------------", "---------", "---------", "--------------", "-----------");
-    empty = measure(loop_empty, n);
-    row("empty loop", empty, empty.median, "");
-
-    e = make_engine(0, NULL);
-    row("disabled site (debug, threshold info)", measure(loop_disabled, n), empty.median, "<= 1 ns");
-    row("enabled site, no rule, no-op sink", measure(loop_enabled, n), empty.median, "<= 5 ns");
-    g_engine = e;
-    row("dt_emit() function API, no program", measure(loop_fn_api, n), empty.median, "");
-    dt_destroy(e);
-
-    g_no_ts = 1;
-    e = make_engine(0, NULL);
-    row("enabled site, no rule, no timestamp (sink stamps)", measure(loop_enabled, n), empty.median, "");
-    dt_destroy(e);
-    g_no_ts = 0;
-
-    e = make_engine(1, NULL);
-    row("enabled site, no rule, default clock stamp", measure(loop_enabled, n), empty.median, "");
-    dt_destroy(e);
-
-    e = make_engine(0, "level Other = off");
-    row("enabled site, program deployed, no rule on it", measure(loop_enabled, n), empty.median, "<= 5 ns");
-    dt_destroy(e);
-
-    e = make_engine(0, recorder);
-    row("recorder append (site, 1 field, not exported)", measure(loop_recorded, n), empty.median, "<= 20 ns");
-    dt_destroy(e);
-
-    e = make_engine(0, NULL);
-    printf("\nthroughput, enabled site, no rule: 1 thread %.1f M events/s, 2 threads %.1f M events/s\n",
-           throughput(1, n) / 1e6, throughput(2, n) / 1e6);
-    dt_destroy(e);
-    (void)bench_sink_count;
-    return 0;
+    const char *only = NULL;
+    int quick = 0, curves = 1, i;
+    size_t t;
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) quick = 1;
+        else if (strcmp(argv[i], "--no-curves") == 0) curves = 0;
+        else if (strcmp(argv[i], "--list") == 0) { bench_list(); return 0; }
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+        else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) g_bench_data_dir = argv[++i];
+        else return bench_usage();
+    }
+    if (quick) { g_bench_run_ns = 2e6; g_bench_samples = 2000; }
+    bench_calibrate_cycles();
+    printf("dt bench: median of %d runs of about %.0f ms each; p50/p99.9 from %u single calls (%s, %.3f ns/tick)\n"
+           "processors: query %s, stateful %s\n\n",
+           BENCH_RUNS, g_bench_run_ns / 1e6, g_bench_samples, BENCH_COUNTER, bench_ns_per_cycle,
+           BENCH_HAVE_QUERY ? "yes" : "no (dt_query.h absent)", BENCH_HAVE_STATEFUL ? "yes" : "no (dt_stateful.h absent)");
+    bench_header();
+    bench_baseline();
+    for (t = 0; t < BENCH_COUNT(bench_tables); t++) bench_table(bench_tables[t], only);
+    if (curves)
+        for (t = 0; t < BENCH_COUNT(bench_curve_tables); t++) bench_curves(bench_curve_tables[t], only);
+    printf("\nbench: peak resident set %ld KiB; %d check%s failed\n", bench_vm_hwm_kib(), g_bench_failures,
+           g_bench_failures == 1 ? "" : "s");
+    return g_bench_failures ? 1 : 0;
 }
