@@ -13,7 +13,7 @@ B       ?= build
 TEST_SRC := $(wildcard tests/test_*.c)
 HDRS     := dt.h $(wildcard dt_query.h dt_stateful.h) tests/greatest.h examples/dt_jsonl.h
 
-.PHONY: all test demo check-warnings sanitize tsan compile-tests fuzz fuzz-smoke fuzz-regress bench bench-smoke clean
+.PHONY: all test demo check-warnings sanitize tsan compile-tests fuzz fuzz-smoke fuzz-regress bench bench-smoke bench-report clean
 
 all: $(B)/dt $(B)/dt_tests $(B)/host_service
 
@@ -79,13 +79,22 @@ tsan: $(B)/suites.h
 check-warnings compile-tests: $(B)/suites.h $(B)/dt
 	sh tests/compile/run.sh
 
-bench: | $(B)
-	$(CC) $(CSTD) -O2 -g $(THREADS) -I. -o $(B)/bench bench/bench.c
+# Bench (bench/bench.c says how cases are measured and how processors add
+# theirs). bench-smoke checks each case's effect, not its speed (CI);
+# bench-report also runs hyperfine, jq, mlr and LTTng (bench/report.sh
+# installs what is missing) and rewrites docs/performance.md and docs/img/.
+BENCH_SRC := bench/bench.c bench/harness.h $(wildcard bench/cases_*.h)
+$(B)/bench: $(BENCH_SRC) $(HDRS) | $(B)
+	$(CC) $(CSTD) -O2 -g $(WARN) $(THREADS) -I. -o $@ bench/bench.c
+
+bench: $(B)/bench
 	$(B)/bench
 
-bench-smoke: | $(B)
-	$(CC) $(CSTD) -O2 -g $(THREADS) -I. -o $(B)/bench bench/bench.c
+bench-smoke: $(B)/bench
 	$(B)/bench --quick
+
+bench-report: $(B)/bench $(B)/dt
+	B=$(B) sh bench/report.sh
 
 clean:
 	rm -rf $(B)
