@@ -98,3 +98,32 @@ bench-report: $(B)/bench $(B)/dt
 
 clean:
 	rm -rf $(B)
+
+# Line and branch coverage of the headers over the whole suite (unit and
+# scenario tests, fuzz corpora), with clang's source-based coverage; needs
+# llvm-profdata and llvm-cov. Prints one line per header; the table is in
+# $(B)/coverage/report.txt, dt.h line by line in $(B)/coverage/dt.h.txt.
+.PHONY: coverage
+LLVM_COV      ?= llvm-cov
+LLVM_PROFDATA ?= llvm-profdata
+COV_DIR   := $(B)/coverage
+COV_FLAGS := $(CSTD) -O0 -g -fprofile-instr-generate -fcoverage-mapping
+COV_HDRS  := dt.h $(wildcard dt_query.h dt_stateful.h) examples/dt_jsonl.h
+COV_BINS  := dt $(FUZZ_TARGETS:%=regress_%)
+coverage: $(B)/suites.h
+	@rm -rf $(COV_DIR) && mkdir -p $(COV_DIR)
+	$(CLANG) $(COV_FLAGS) $(THREADS) -I. -Itests -I$(B) -o $(COV_DIR)/dt_tests $(TEST_SRC) tests/impl.c
+	$(CLANG) $(COV_FLAGS) -I. -o $(COV_DIR)/dt examples/dt_cli.c
+	@for t in $(FUZZ_TARGETS); do \
+	  $(CLANG) $(COV_FLAGS) -I. -Iexamples -o $(COV_DIR)/regress_$$t fuzz/fuzz_$$t.c fuzz/standalone.c || exit 1; done
+	@export LLVM_PROFILE_FILE=$(abspath $(COV_DIR))/%p-%m.profraw; \
+	  DT_CLI=$(abspath $(COV_DIR))/dt $(COV_DIR)/dt_tests > $(COV_DIR)/tests.log 2>&1 || { tail -n 30 $(COV_DIR)/tests.log; exit 1; }; \
+	  for t in $(FUZZ_TARGETS); do $(COV_DIR)/regress_$$t fuzz/corpus/$$t > /dev/null || exit 1; done
+	@$(LLVM_PROFDATA) merge -o $(COV_DIR)/all.profdata $(COV_DIR)/*.profraw && rm -f $(COV_DIR)/*.profraw
+	@$(LLVM_COV) show $(COV_DIR)/dt_tests $(COV_BINS:%=-object $(COV_DIR)/%) -instr-profile $(COV_DIR)/all.profdata \
+	  -show-branches=count dt.h > $(COV_DIR)/dt.h.txt
+	@$(LLVM_COV) report $(COV_DIR)/dt_tests $(COV_BINS:%=-object $(COV_DIR)/%) -instr-profile $(COV_DIR)/all.profdata \
+	  $(COV_HDRS) > $(COV_DIR)/report.txt
+	@awk '$$1 ~ /\.h$$/ { printf "coverage: %-20s lines %7s (%d of %d)  branches %7s (%d of %d)\n", \
+	  $$1, $$10, $$8 - $$9, $$8, $$13, $$11 - $$12, $$11 }' $(COV_DIR)/report.txt
+	@tail -n 1 $(COV_DIR)/tests.log
