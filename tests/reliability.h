@@ -3,10 +3,9 @@
  * soak program: the processor kinds this build has, the bundled programs,
  * whole files, and a counting allocator that can fail on purpose.
  *
- * Processors: dt.h knows none by name; dt_query.h and dt_stateful.h are
- * plugged in when they sit beside dt.h (as the dt CLI does), so every
- * reliability test covers them as soon as they land. Their code must then
- * be compiled into the test binary (tests/impl.c).
+ * Processors: dt.h knows none by name; rel_processors() plugs in those of
+ * dt_query.h and dt_stateful.h whose code is linked in, so every
+ * reliability test covers them as soon as they land in the test binary.
  *
  * Only static functions: each file that includes this gets its own copy. */
 #ifndef DT_TESTS_RELIABILITY_H
@@ -19,23 +18,6 @@
 
 #include "dt.h"
 
-#if defined(__has_include)
-#if __has_include("dt_query.h")
-#include "dt_query.h"
-#define REL_HAVE_QUERY 1
-#endif
-#if __has_include("dt_stateful.h")
-#include "dt_stateful.h"
-#define REL_HAVE_STATEFUL 1
-#endif
-#endif
-#ifndef REL_HAVE_QUERY
-#define REL_HAVE_QUERY 0
-#endif
-#ifndef REL_HAVE_STATEFUL
-#define REL_HAVE_STATEFUL 0
-#endif
-
 #if defined(__GNUC__)
 #define REL_UNUSED __attribute__((unused))
 #else
@@ -44,19 +26,35 @@
 
 /* ---- processors ---------------------------------------------------------- */
 
-/* The processor kinds of this build, for dt_desc.processors. */
-REL_UNUSED static const dt_processor *const *rel_processors(uint32_t *n) {
-    static const dt_processor *list[2];
-    uint32_t k = 0;
-#if REL_HAVE_QUERY
-    list[k++] = dt_query_processor();
+/* The processor kinds linked into this binary. Their declarations are
+ * weak, so this file builds and links whether or not dt_query.h and
+ * dt_stateful.h exist yet or their code is in the test binary: a kind
+ * whose code is absent is simply not plugged in (its programs are then
+ * refused with "unknown statement", as in a build without it). A file
+ * that includes the processor headers itself defines
+ * REL_PROCESSORS_LINKED and lists them on its own. */
+#if !defined(REL_PROCESSORS_LINKED) && (defined(__GNUC__) || defined(__clang__)) && defined(__ELF__)
+#define REL_WEAK_PROCESSORS 1
+DT_API const dt_processor *dt_query_processor(void) __attribute__((weak));
+DT_API const dt_processor *dt_stateful_processor(void) __attribute__((weak));
+DT_API const dt_processor *dt_stateful_trigger_processor(void) __attribute__((weak));
+#else
+#define REL_WEAK_PROCESSORS 0
 #endif
-#if REL_HAVE_STATEFUL
-    list[k++] = dt_stateful_processor();
+
+#ifndef REL_PROCESSORS_LINKED
+REL_UNUSED static const dt_processor *const *rel_processors(uint32_t *n) {
+    static const dt_processor *list[3];
+    uint32_t k = 0;
+#if REL_WEAK_PROCESSORS
+    if (dt_query_processor) list[k++] = dt_query_processor();
+    if (dt_stateful_processor) list[k++] = dt_stateful_processor();
+    if (dt_stateful_trigger_processor) list[k++] = dt_stateful_trigger_processor();
 #endif
     *n = k;
     return list;
 }
+#endif
 
 /* ---- files --------------------------------------------------------------- */
 
@@ -140,30 +138,47 @@ REL_UNUSED static void rel_bundled_programs(rel_programs *ps) {
 /* ---- a counting allocator that fails on purpose --------------------------- */
 
 /* Counts every allocation; fails call number fail_at (1-based; 0 never),
- * and every later one too when sticky. live counts blocks not yet freed,
- * so a test sees a leak without a sanitizer (and ASan/LSan see it too). */
+ * and every later one too when sticky. live counts blocks not yet freed
+ * and live_bytes their bytes, so a test sees a leak or growth without a
+ * sanitizer (ASan/LSan see leaks too). */
 typedef struct rel_alloc {
     long calls, fail_at, failures, live, peak;
+    size_t live_bytes;
     int sticky;
 } rel_alloc;
 
+/* Each block starts with its size, in a header that keeps malloc's
+ * alignment. */
+typedef union rel_header {
+    size_t size;
+    long double ld;              /* max_align_t is C11 */
+    long long ll;
+    void *ptr;
+} rel_header;
+
 static void *rel_alloc_fn(size_t size, void *ud) {
     rel_alloc *a = (rel_alloc *)ud;
-    void *p;
+    rel_header *h;
     a->calls++;
     if (a->fail_at && (a->calls == a->fail_at || (a->sticky && a->calls > a->fail_at))) {
         a->failures++;
         return NULL;
     }
-    p = malloc(size ? size : 1);
-    if (p && ++a->live > a->peak) a->peak = a->live;
-    return p;
+    if (size > (size_t)-1 - sizeof *h || !(h = (rel_header *)malloc(sizeof *h + size))) return NULL;
+    h->size = size;
+    a->live_bytes += size;
+    if (++a->live > a->peak) a->peak = a->live;
+    return h + 1;
 }
 
 static void rel_free_fn(void *p, void *ud) {
+    rel_alloc *a = (rel_alloc *)ud;
+    rel_header *h;
     if (!p) return;
-    ((rel_alloc *)ud)->live--;
-    free(p);
+    h = (rel_header *)p - 1;
+    a->live--;
+    a->live_bytes -= h->size;
+    free(h);
 }
 
 /* Arms a: counting from zero, failing at fail_at. */
