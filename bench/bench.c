@@ -24,6 +24,9 @@
  *   bench/cases_query.h     included when dt_query.h is beside dt.h
  *   bench/cases_stateful.h  included when dt_stateful.h is beside dt.h
  *
+ * (a processor whose header or case file is missing is left out, and the
+ * first line of the output says so).
+ *
  * A case file (see cases_query.h for a full one) defines, all static:
  *
  *   static void bench_register_<p>(dt_engine *e);   registers its processors
@@ -61,13 +64,14 @@
 #define DT_IMPLEMENTATION
 #include "dt.h"
 
+/* A processor is benched when both its header and its case file exist. */
 #if defined(__has_include)
-#if __has_include("dt_query.h")
+#if __has_include("dt_query.h") && __has_include("cases_query.h")
 #define DT_QUERY_IMPLEMENTATION
 #include "dt_query.h"
 #define BENCH_HAVE_QUERY 1
 #endif
-#if __has_include("dt_stateful.h")
+#if __has_include("dt_stateful.h") && __has_include("cases_stateful.h")
 #define DT_STATEFUL_IMPLEMENTATION
 #include "dt_stateful.h"
 #define BENCH_HAVE_STATEFUL 1
@@ -177,7 +181,7 @@ static void noop_action(dt_engine *e, const dt_action_call *call, void *ud) { (v
 static int setup_action(uint64_t p) {
     dt_action_desc a;
     (void)p;
-    bench_engine(NULL);
+    bench_new_engine();
     memset(&a, 0, sizeof a);
     a.name = "bench_noop";
     a.fn = noop_action;
@@ -268,19 +272,10 @@ static void run_recorded_keys(uint64_t first, uint64_t n) {
     }
 }
 
-/* Deploy time: run() deploys the program n times. */
-static const char *g_bench_deploy_text;
 static int setup_deploy_levels(uint64_t n) {
-    bench_engine(NULL);
+    bench_new_engine();
     g_bench_deploy_text = bench_program("", "level Deploy%llu = debug", n);
     return 0;
-}
-static void run_deploy(uint64_t first, uint64_t n) {
-    uint64_t i;
-    BENCH_LOOP(i, first, n) bench_deploy(g_bench_deploy_text);
-}
-static const char *check_deploys(const dt_stats *s, uint64_t events) {
-    return bench_expect("deploys", s->deploys, events);
 }
 
 #define BENCH_RULES_XS { 1, 10, 100, 1000, 10000 }
@@ -298,7 +293,7 @@ static const bench_curve core_curves[] = {
       { 1, 10, 100, 1000, 4096 } },
     { "deploy", "deploy time vs program size", "rules in the program", "ms per deploy", 1e-6,
       "level rules",
-      { "", 0, setup_deploy_levels, run_deploy, check_deploys, 0, BENCH_ONE_THREAD }, BENCH_RULES_XS },
+      { "", 0, setup_deploy_levels, bench_run_deploy, bench_check_deploys, 0, BENCH_ONE_THREAD }, BENCH_RULES_XS },
     BENCH_CURVE_END
 };
 
@@ -375,16 +370,19 @@ int main(int argc, char **argv) {
     }
     if (quick) { g_bench_run_ns = 2e6; g_bench_samples = 2000; }
     bench_calibrate_cycles();
-    printf("dt bench: median of %d runs of about %.0f ms each; p50/p99.9 from %u single calls (%s, %.3f ns/tick)\n"
-           "processors: query %s, stateful %s\n\n",
+    printf("dt bench: median of %d runs of about %.0f ms each; p50/p99.9 from %u single calls\n"
+           "(%s, %.3f ns/tick, moves in steps of %.1f ns); processors: query %s, stateful %s\n\n",
            BENCH_RUNS, g_bench_run_ns / 1e6, g_bench_samples, BENCH_COUNTER, bench_ns_per_cycle,
-           BENCH_HAVE_QUERY ? "yes" : "no (dt_query.h absent)", BENCH_HAVE_STATEFUL ? "yes" : "no (dt_stateful.h absent)");
+           (double)bench_cycle_step * bench_ns_per_cycle,
+           BENCH_HAVE_QUERY ? "yes" : "no (dt_query.h or bench/cases_query.h absent)",
+           BENCH_HAVE_STATEFUL ? "yes" : "no (dt_stateful.h or bench/cases_stateful.h absent)");
     bench_header();
     bench_baseline();
     for (t = 0; t < BENCH_COUNT(bench_tables); t++) bench_table(bench_tables[t], only);
+    for (t = 0; t < BENCH_COUNT(bench_curve_tables); t++) bench_plots_register(bench_curve_tables[t]);
     if (curves)
         for (t = 0; t < BENCH_COUNT(bench_curve_tables); t++) bench_curves(bench_curve_tables[t], only);
-    printf("\nbench: peak resident set %ld KiB; %d check%s failed\n", bench_vm_hwm_kib(), g_bench_failures,
-           g_bench_failures == 1 ? "" : "s");
+    printf("\nbench: peak resident set %ld KiB; %d skipped; %d check%s failed\n", bench_vm_hwm_kib(), g_bench_skipped,
+           g_bench_failures, g_bench_failures == 1 ? "" : "s");
     return g_bench_failures ? 1 : 0;
 }

@@ -14,6 +14,13 @@
 #include <string.h>
 #include <time.h>
 
+/* Helpers for case files; a build without those files does not use them. */
+#if defined(__GNUC__) || defined(__clang__)
+#define BENCH_HELPER static __attribute__((unused))
+#else
+#define BENCH_HELPER static
+#endif
+
 /* >>cases ----------------------------------------------------------------*/
 
 typedef struct bench_case {
@@ -97,13 +104,23 @@ static inline uint64_t bench_cycles(void) { return (uint64_t)bench_now_ns(); }
 #endif
 
 static double bench_ns_per_cycle = 1.0;
+static uint64_t bench_cycle_step;    /* smallest step the counter moves by */
 
+/* The counter's rate against the monotonic clock, and its granularity: a
+ * virtual machine's TSC may move in steps of many ticks, which bounds the
+ * resolution of the latency columns. */
 static void bench_calibrate_cycles(void) {
     double t0 = bench_now_ns(), t1;
-    uint64_t c0 = bench_cycles(), c1;
+    uint64_t c0 = bench_cycles(), c1, step = UINT64_MAX;
+    int i;
     do t1 = bench_now_ns(); while (t1 - t0 < 20e6);
     c1 = bench_cycles();
     if (c1 > c0) bench_ns_per_cycle = (t1 - t0) / (double)(c1 - c0);
+    for (i = 0; i < 100000; i++) {
+        uint64_t a = bench_cycles(), b = bench_cycles();
+        if (b > a && b - a < step) step = b - a;
+    }
+    bench_cycle_step = step == UINT64_MAX ? 1 : step;
 }
 
 /* >>engine ---------------------------------------------------------------
@@ -114,7 +131,7 @@ static dt_engine *g_bench_engine;
 static int g_bench_no_timestamps;    /* the next engine leaves ts 0 */
 static int g_bench_real_clock;       /* the next engine uses the default clock */
 static volatile uint64_t g_bench_metrics;
-static char g_bench_skip[160];
+static char g_bench_skip[320];
 
 typedef struct bench_mem { size_t now, peak; } bench_mem;
 static bench_mem g_bench_mem;
@@ -155,20 +172,27 @@ static int bench_skip(const char *why) {
 
 static void bench_register_processors(dt_engine *e);   /* bench.c: every processor of this build */
 
-/* Deploys program on the case's engine; exits on failure: a case that
- * cannot deploy its program is a broken bench. */
-static void bench_deploy(const char *program) {
+/* Deploys program on the case's engine: 0, or nonzero with the error as
+ * the skip reason (for programs of processors still being written). */
+static int bench_try_deploy(const char *program) {
     dt_error err;
-    if (dt_deploy(g_bench_engine, program, strlen(program), &err) != DT_OK) {
-        fprintf(stderr, "bench: deploy failed: %d:%d: %s\n%.300s\n", err.line, err.column, err.message, program);
+    if (dt_deploy(g_bench_engine, program, strlen(program), &err) == DT_OK) return 0;
+    snprintf(g_bench_skip, sizeof g_bench_skip, "deploy refused: %d:%d: %s", err.line, err.column, err.message);
+    return 1;
+}
+
+/* Deploys program; exits on failure: a core case that cannot deploy its
+ * program is a broken bench. */
+static void bench_deploy(const char *program) {
+    if (bench_try_deploy(program)) {
+        fprintf(stderr, "bench: %s\n%.300s\n", g_bench_skip, program);
         exit(1);
     }
 }
 
-/* Creates the engine, binds the sites to it and deploys program (when not
- * NULL). Host actions a program calls are registered between
- * bench_engine(NULL) and bench_deploy(program). */
-static dt_engine *bench_engine(const char *program) {
+/* Creates the engine and binds the sites to it. Host actions a program
+ * calls are registered between bench_new_engine() and the deploy. */
+static dt_engine *bench_new_engine(void) {
     dt_desc d;
     memset(&d, 0, sizeof d);
     d.allocator.alloc = bench_alloc;
@@ -185,8 +209,21 @@ static dt_engine *bench_engine(const char *program) {
     if (!g_bench_engine) { fprintf(stderr, "bench: dt_create failed\n"); exit(1); }
     bench_register_processors(g_bench_engine);
     dt_bind_sites(g_bench_engine);   /* before deploying, as hosts should: every site gets a route */
+    return g_bench_engine;
+}
+
+/* A new engine running program (NULL: none); exits if it is refused. */
+static dt_engine *bench_engine(const char *program) {
+    bench_new_engine();
     if (program) bench_deploy(program);
     return g_bench_engine;
+}
+
+/* A new engine running program; nonzero (and the skip reason set) if the
+ * program is refused: setup returns it. */
+BENCH_HELPER int bench_engine_try(const char *program) {
+    bench_new_engine();
+    return bench_try_deploy(program);
 }
 
 /* Program text for the scaling cases: head, then line(i) for i in 0..n-1;
@@ -222,6 +259,18 @@ static const char *bench_expect(const char *what, uint64_t got, uint64_t want) {
     snprintf(g_bench_why, sizeof g_bench_why, "%s: %llu, expected %llu", what, (unsigned long long)got,
              (unsigned long long)want);
     return g_bench_why;
+}
+
+/* Deploy-time cases: setup makes an engine with no program and sets
+ * g_bench_deploy_text (checking it with dt_check if it may be refused);
+ * run() deploys it n times, so ns/event reads ns per deploy. */
+static const char *g_bench_deploy_text;
+static void bench_run_deploy(uint64_t first, uint64_t n) {
+    uint64_t i;
+    BENCH_LOOP(i, first, n) bench_deploy(g_bench_deploy_text);
+}
+static const char *bench_check_deploys(const dt_stats *s, uint64_t events) {
+    return bench_expect("deploys", s->deploys, events);
 }
 
 /* >>measure --------------------------------------------------------------
@@ -346,6 +395,7 @@ static bench_result bench_measure(const bench_case *c, uint64_t param, int full)
     g_bench_mem.peak = g_bench_mem.now;
     g_bench_events = 0;
     g_bench_param = param;
+    g_bench_metrics = 0;
     if (c->setup && c->setup(param)) { r.skipped = 1; return r; }
     n = bench_calibrate(c);
     bench_runs(c, n, &r);
@@ -369,7 +419,7 @@ static bench_result bench_measure(const bench_case *c, uint64_t param, int full)
 
 /* >>print ----------------------------------------------------------------*/
 
-static int g_bench_failures;
+static int g_bench_failures, g_bench_skipped;
 static double g_bench_empty_ns;
 
 static void bench_header(void) {
@@ -396,6 +446,7 @@ static const char *bench_verdict(const bench_case *c, const bench_result *r, cha
 static void bench_row(const bench_case *c, const bench_result *r) {
     char target[32] = "", verdict[96], thr[48] = "| | |";
     if (r->skipped) {
+        g_bench_skipped++;
         printf("| %s | skipped: %s | | | | | | | | | | |\n", c->name, g_bench_skip);
         return;
     }
@@ -449,19 +500,27 @@ static const char *g_bench_data_dir;   /* --data: .dat and .gp files for gnuplot
 
 static double bench_curve_scale(const bench_curve *cv) { return cv->y_scale > 0 ? cv->y_scale : 1.0; }
 
-/* Plots started so far (across case files), by their first series, which
- * gives the title and axis labels; later series only add a line. */
+/* Plots, each by its head: the first series with a title, which gives the
+ * title and axis labels (registered before any curve runs, so a filtered
+ * run still labels its plots); later series only add a line. */
 #define BENCH_MAX_PLOTS 32
-static const bench_curve *g_bench_plots[BENCH_MAX_PLOTS];
+typedef struct bench_plot { const bench_curve *head; int started; } bench_plot;
+static bench_plot g_bench_plots[BENCH_MAX_PLOTS];
 static int g_bench_nplots, g_bench_series;
 
-static const bench_curve *bench_plot_head(const bench_curve *cv, int *first) {
+static bench_plot *bench_plot_find(const char *plot) {
     int i;
-    *first = 0;
-    for (i = 0; i < g_bench_nplots; i++) if (strcmp(g_bench_plots[i]->plot, cv->plot) == 0) return g_bench_plots[i];
-    if (g_bench_nplots == BENCH_MAX_PLOTS) { fprintf(stderr, "bench: more than %d plots\n", BENCH_MAX_PLOTS); exit(1); }
-    *first = 1;
-    return g_bench_plots[g_bench_nplots++] = cv;
+    for (i = 0; i < g_bench_nplots; i++) if (strcmp(g_bench_plots[i].head->plot, plot) == 0) return &g_bench_plots[i];
+    return NULL;
+}
+
+static void bench_plots_register(const bench_curve *curves) {
+    const bench_curve *cv;
+    for (cv = curves; cv->plot; cv++) {
+        if (!cv->title || bench_plot_find(cv->plot)) continue;
+        if (g_bench_nplots == BENCH_MAX_PLOTS) { fprintf(stderr, "bench: more than %d plots\n", BENCH_MAX_PLOTS); exit(1); }
+        g_bench_plots[g_bench_nplots++].head = cv;
+    }
 }
 
 static FILE *bench_data_file(const bench_curve *cv, const char *ext, const char *mode) {
@@ -499,7 +558,11 @@ static void bench_run_curve(const bench_curve *cv, const bench_curve *head, int 
            head->y_label);
     for (i = 0; i < BENCH_MAX_POINTS && cv->xs[i]; i++) {
         bench_result r = bench_measure(&cv->c, cv->xs[i], 0);
-        if (r.skipped) { printf("| %llu | skipped: %s |\n", (unsigned long long)cv->xs[i], g_bench_skip); continue; }
+        if (r.skipped) {
+            g_bench_skipped++;
+            printf("| %llu | skipped: %s |\n", (unsigned long long)cv->xs[i], g_bench_skip);
+            continue;
+        }
         printf("| %llu | %.3g |\n", (unsigned long long)cv->xs[i], r.median * bench_curve_scale(head));
         if (dat) fprintf(dat, "%llu %g\n", (unsigned long long)cv->xs[i], r.median * bench_curve_scale(head));
         if (r.failed) { printf("\nCHECK FAILED: %s at %llu: %s\n\n", cv->series, (unsigned long long)cv->xs[i], r.failed); g_bench_failures++; }
@@ -512,11 +575,11 @@ static void bench_run_curve(const bench_curve *cv, const bench_curve *head, int 
 static void bench_curves(const bench_curve *curves, const char *only) {
     const bench_curve *cv;
     for (cv = curves; cv->plot; cv++) {
-        const bench_curve *head;
-        int first;
+        bench_plot *p = bench_plot_find(cv->plot);
+        if (!p) { fprintf(stderr, "bench: plot %s has no series with a title\n", cv->plot); exit(1); }
         if (!bench_selected(cv->plot, only) && !bench_selected(cv->series, only)) continue;
-        head = bench_plot_head(cv, &first);
-        bench_run_curve(cv, head, g_bench_series++, first);
+        bench_run_curve(cv, p->head, g_bench_series++, !p->started);
+        p->started = 1;
     }
 }
 
