@@ -1,0 +1,89 @@
+#!/bin/sh
+# hyperfine.sh — whole commands: `dt replay` beside jq and mlr (Miller)
+# doing the same work on the same generated event file, in one run.
+#
+#     sh bench/hyperfine.sh [--lines N] [--runs N] [--out DIR]
+#
+# Two jobs over N lines (default 1,000,000) of JSON events, half of them
+# "Noise" events and half "Request" events with one of 1,000 routes:
+#   drop      print every event except the Noise ones
+#   count-by  count the Request events per route
+# Prints hyperfine's Markdown table per job, the ratios to dt, and checks
+# that the three tools produced the same amount of output (same work).
+# Needs the dt binary ($DT, default $B/dt, B=build) and hyperfine, jq, mlr
+# (Debian packages of those names; bench/report.sh installs them).
+set -eu
+
+LINES=1000000
+RUNS=5
+OUT=${TMPDIR:-/tmp}/dt-hyperfine
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --lines) LINES=$2; shift 2 ;;
+    --runs) RUNS=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    *) echo "usage: $0 [--lines N] [--runs N] [--out DIR]" >&2; exit 2 ;;
+  esac
+done
+DT=${DT:-${B:-build}/dt}
+for tool in hyperfine jq mlr "$DT"; do
+  command -v "$tool" >/dev/null 2>&1 || [ -x "$tool" ] || { echo "hyperfine.sh: skipped: $tool not found (apt-get install hyperfine jq miller; make $DT)"; exit 0; }
+done
+mkdir -p "$OUT"
+EV=$OUT/events-$LINES.jsonl
+
+# Events 1 ms apart from t = 1 ms: the whole file falls in one 1-hour window.
+if [ ! -s "$EV" ]; then
+  awk -v n="$LINES" 'BEGIN {
+    for (i = 1; i <= n; i++) {
+      if (i % 2) printf "{\"name\":\"Noise\",\"ts\":%d,\"level\":\"debug\",\"tid\":1,\"n\":%d}\n", i * 1000000, i;
+      else printf "{\"name\":\"Request\",\"ts\":%d,\"level\":\"info\",\"tid\":2,\"route\":\"/api/r%d\",\"status\":200}\n", i * 1000000, (i * 7919) % 1000;
+    }
+  }' > "$EV"
+fi
+
+# Programs: the query processor when this dt has it, else the core's level
+# rule for the drop (count-by needs the query processor).
+printf 'query d = Noise | drop\n' > "$OUT/drop.dt"
+printf 'query c = Request | summarize n = count() by route every 1h\n' > "$OUT/countby.dt"
+HAVE_QUERY=1
+"$DT" check "$OUT/drop.dt" >/dev/null 2>&1 || { HAVE_QUERY=0; printf 'level Noise = off\n' > "$OUT/drop.dt"; }
+
+JQ_DROP="jq -c 'select(.name != \"Noise\")' $EV"
+MLR_DROP="mlr --ijsonl --ojsonl filter '\$name != \"Noise\"' $EV"
+DT_DROP="$DT replay $OUT/drop.dt $EV"
+JQ_COUNT="jq -n -c 'reduce (inputs | select(.name == \"Request\")) as \$e ({}; .[\$e.route] += 1)' $EV"
+MLR_COUNT="mlr --ijsonl --ojsonl filter '\$name == \"Request\"' then count -g route $EV"
+DT_COUNT="$DT replay $OUT/countby.dt $EV"
+
+# Same work: each command prints a count of its output (lines, metric
+# points, keys of jq's one object); all three must agree.
+check_same() {
+  a=$(sh -c "$1"); b=$(sh -c "$2"); c=$(sh -c "$3")
+  if [ "$a" = "$b" ] && [ "$b" = "$c" ]; then echo "same work: $4 ($a each)"; else echo "OUTPUT DIFFERS: $4: dt $a, mlr $b, jq $c"; fi
+}
+
+ratios() {  # hyperfine JSON: mean of each command over dt's (the first)
+  jq -r '.results as $r | $r[0].mean as $dt | $r[1:][] | "- \(.command): \(.mean / $dt * 100 | round / 100)x the time of dt (\(.mean * 1000 | round) ms vs \($dt * 1000 | round) ms)"' "$1"
+}
+
+echo "hyperfine: $LINES lines ($(du -h "$EV" | cut -f1)), $RUNS runs each, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "### drop ($( [ $HAVE_QUERY = 1 ] && echo 'query d = Noise | drop' || echo 'level Noise = off (dt without dt_query.h)'))"
+echo
+check_same "$DT_DROP | wc -l" "$MLR_DROP | wc -l" "$JQ_DROP | wc -l" "drop"
+hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$OUT/drop.json" --export-markdown "$OUT/drop.md" \
+  -n dt "$DT_DROP > /dev/null" -n jq "$JQ_DROP > /dev/null" -n mlr "$MLR_DROP > /dev/null" >/dev/null
+echo; cat "$OUT/drop.md"; echo; ratios "$OUT/drop.json"
+
+echo
+if [ $HAVE_QUERY = 1 ]; then
+  echo "### count-by (query c = Request | summarize n = count() by route every 1h)"
+  echo
+  check_same "$DT_COUNT | grep -c '\"type\":\"metric\"'" "$MLR_COUNT | wc -l" "$JQ_COUNT | jq length" "count-by"
+  hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$OUT/countby.json" --export-markdown "$OUT/countby.md" \
+    -n dt "$DT_COUNT > /dev/null" -n jq "$JQ_COUNT > /dev/null" -n mlr "$MLR_COUNT > /dev/null" >/dev/null
+  echo; cat "$OUT/countby.md"; echo; ratios "$OUT/countby.json"
+else
+  echo "### count-by: skipped: this dt has no query processor (dt_query.h)"
+fi
