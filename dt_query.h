@@ -1,0 +1,1212 @@
+/* dt_query.h — the query processor for dt: KQL-flavoured pipelines that
+ * drop, filter, project, redact, sample, throttle and summarize events into
+ * metrics. It plugs into dt.h through the processor interface only, and it
+ * can never invoke an action (lowest risk).
+ *
+ *     query banner  = LogWelcomeBanner | drop
+ *     query welcome = LogWelcomeBanner | summarize WelcomeBanner = count() every 1m
+ *     query files   = LogEndFileHash | summarize files = count() by ext = extension(fileName)
+ *     query pii     = * | redact email, ipv4, card with hash key "k1"
+ *
+ * The language is documented in docs/language.md (section Queries).
+ *
+ * Use: in one C file, `#define DT_QUERY_IMPLEMENTATION` (or
+ * DT_ALL_IMPLEMENTATION) before including it, and register the processor:
+ *     dt_register_processor(engine, dt_query_processor());
+ * or list it in dt_desc.processors.
+ *
+ * Options (define before including):
+ *   DTQ_DEFAULT_GROUPS   groups per summarize when it does not say (1000)
+ *   DTQ_MAX_GROUPS       most groups a summarize may ask for (100000)
+ *   DTQ_DEFAULT_KEYS     keys per throttle when it does not say (1000)
+ *   DTQ_SHARDS           shards of each summarize (2; 1 under DT_NO_THREADS)
+ *   DTQ_MAX_OPS          operators in one query (64)
+ *   DTQ_MAX_KEYS         `by` keys of one summarize (8)
+ *   DTQ_MAX_AGGS         aggregates of one summarize (16)
+ */
+#ifndef DT_QUERY_H
+#define DT_QUERY_H
+
+#include "dt.h"
+
+#ifndef DTQ_DEFAULT_GROUPS
+#define DTQ_DEFAULT_GROUPS 1000
+#endif
+#ifndef DTQ_MAX_GROUPS
+#define DTQ_MAX_GROUPS 100000
+#endif
+#ifndef DTQ_DEFAULT_KEYS
+#define DTQ_DEFAULT_KEYS 1000
+#endif
+#ifndef DTQ_SHARDS
+#if DT_NO_THREADS
+#define DTQ_SHARDS 1
+#else
+#define DTQ_SHARDS 2
+#endif
+#endif
+#ifndef DTQ_MAX_OPS
+#define DTQ_MAX_OPS 64
+#endif
+#ifndef DTQ_MAX_KEYS
+#define DTQ_MAX_KEYS 8
+#endif
+#ifndef DTQ_MAX_AGGS
+#define DTQ_MAX_AGGS 16
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The `query` statement's processor. Register it with dt_register_processor
+ * or list it in dt_desc.processors. */
+DT_API const dt_processor *dt_query_processor(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DT_QUERY_H */
+
+#if defined(DT_QUERY_IMPLEMENTATION) && !defined(DT_QUERY__IMPLEMENTED)
+#define DT_QUERY__IMPLEMENTED
+
+#include <string.h>
+
+#include "parts/redact.h"
+
+/* >>model ------------------------------------------------------------------
+ * A query is a list of operators run in order on each event it subscribed
+ * to. Memory for all of it, summarize windows included, is taken at deploy
+ * from the program's arena: nothing is allocated per event. */
+enum {
+    DTQ__WHERE, DTQ__DROP, DTQ__PROJECT, DTQ__AWAY, DTQ__RENAME, DTQ__EXTEND,
+    DTQ__REDACT, DTQ__SAMPLE, DTQ__THROTTLE, DTQ__SUMMARIZE
+};
+
+typedef struct dtq__redact_op {
+    unsigned detectors;
+    dt_str *fields;              /* NULL: every string field */
+    uint32_t nfields;
+    dt_str marker;
+    int hashed;
+    unsigned char key[16];
+} dtq__redact_op;
+
+typedef struct dtq__sample_op {
+    uint64_t threshold;          /* keep when the 64-bit hash is below it */
+    uint64_t seed;
+    dt_expr *by;
+    dt_shards *shards;           /* per-thread counters when there is no key */
+    uint64_t *counters;          /* one cache line per shard */
+} dtq__sample_op;
+
+/* Throttle: per key, a count in the current fixed window. */
+typedef struct dtq__throttle_slot {
+    uint64_t hash;               /* 0: free */
+    int64_t window;
+    uint64_t count;
+} dtq__throttle_slot;
+
+typedef struct dtq__throttle_op {
+    uint64_t limit;
+    int64_t per;
+    dt_expr *by;
+    uint32_t cap;                /* keys; slot `cap` is the overflow key */
+    dtq__throttle_slot *slots;
+} dtq__throttle_op;
+
+typedef struct dtq__summarize dtq__summarize;
+
+typedef struct dtq__op {
+    int kind;
+    dt_token at;
+    dt_expr *expr;               /* where */
+    dt_str *names;               /* project, project-away, project-rename (new), extend */
+    dt_str *from;                /* project-rename (old) */
+    dt_expr **exprs;             /* extend */
+    uint32_t n;
+    dtq__redact_op *redact;
+    dtq__sample_op *sample;
+    dtq__throttle_op *throttle;
+    dtq__summarize *summarize;
+} dtq__op;
+
+typedef struct dtq__query {
+    dt_str name;
+    dtq__op *ops;
+    uint32_t nops;
+} dtq__query;
+
+/* >>numbers ------------------------------------------------------------------
+ * A natural logarithm without libm (firmware builds have none): range
+ * reduction by powers of two, then the atanh series. */
+static double dtq__ln(double x) {
+    static const double ln2 = 0.69314718055994530942;
+    double k = 0, y, y2, term, sum = 0;
+    int i;
+    if (!(x > 0)) return -1e308;
+    while (x > 2) { x *= 0.5; k += 1; }
+    while (x < 1) { x *= 2; k -= 1; }
+    y = (x - 1) / (x + 1);
+    y2 = y * y;
+    term = y;
+    for (i = 1; i < 40; i += 2) { sum += term / i; term *= y2; }
+    return 2 * sum + k * ln2;
+}
+
+static uint64_t dtq__mix(uint64_t h) {           /* splitmix64 finaliser */
+    h ^= h >> 30; h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27; h *= 0x94d049bb133111ebull;
+    return h ^ (h >> 31);
+}
+
+static uint64_t dtq__fnv(uint64_t h, const void *p, size_t n) {
+    const unsigned char *s = (const unsigned char *)p;
+    size_t i;
+    for (i = 0; i < n; i++) { h ^= s[i]; h *= 0x100000001b3ull; }
+    return h;
+}
+
+static uint64_t dtq__value_hash(uint64_t h, dt_value v) {
+    unsigned char b[9];
+    uint64_t u = v.as.u64;
+    int i;
+    if (v.type == DT_TYPE_STR || v.type == DT_TYPE_BYTES) return dtq__fnv(h ^ (uint64_t)v.type, v.as.str.ptr, v.as.str.len);
+    if (v.type == DT_TYPE_BOOL) u = (uint64_t)v.as.b;
+    if (v.type == DT_TYPE_NULL) u = 0;
+    b[0] = (unsigned char)v.type;
+    for (i = 0; i < 8; i++) b[1 + i] = (unsigned char)(u >> (8 * i));
+    return dtq__fnv(h, b, 9);
+}
+
+static int64_t dtq__floor_div(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    if ((a % b) < 0) q--;
+    return q;
+}
+
+/* The start of the fixed window of length `per` that holds ts; an event
+ * exactly on a boundary starts the next window. */
+static int64_t dtq__window_of(int64_t ts, int64_t per) { return dtq__floor_div(ts, per) * per; }
+
+static int dtq__num(dt_value v, double *out) {
+    switch (v.type) {
+    case DT_TYPE_I64: *out = (double)v.as.i64; return 1;
+    case DT_TYPE_U64: *out = (double)v.as.u64; return 1;
+    case DT_TYPE_F64: *out = v.as.f64; return 1;
+    case DT_TYPE_BOOL: *out = v.as.b; return 1;
+    default: return 0;
+    }
+}
+
+/* >>summarize: the model --------------------------------------------------------
+ * Each summarize keeps, per shard, a table of groups for the open window;
+ * threads map to shards, so emitting threads do not contend. The window
+ * closes (on tick, on flush, or when an event of a later window arrives):
+ * shards are merged into one table and each group leaves as metric points.
+ * Every table has room for `groups` groups plus one overflow group, so
+ * memory is fixed at deploy whatever the keys. */
+enum { DTQ__COUNT, DTQ__COUNTIF, DTQ__SUM, DTQ__MIN, DTQ__MAX, DTQ__AVG, DTQ__DCOUNT, DTQ__PCT };
+
+#define DTQ__SUBS 32             /* sketch sub-buckets per octave: relative error <= 1/64 */
+#define DTQ__OCTAVES 16          /* octaves a sketch spans below its largest value */
+#define DTQ__BINS (DTQ__SUBS * DTQ__OCTAVES)
+#define DTQ__HLL_BITS 10         /* dcount: 1024 registers, standard error 3.3 % */
+#define DTQ__HLL (1u << DTQ__HLL_BITS)
+#define DTQ__NO_WINDOW INT64_MIN
+
+#if !DT_NO_THREADS && (defined(__GNUC__) || defined(__clang__))
+#define DTQ__LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define DTQ__STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#else
+#define DTQ__LOAD(p) (*(p))
+#define DTQ__STORE(p, v) (*(p) = (v))
+#endif
+
+typedef struct dtq__agg {
+    int fn;
+    dt_expr *arg;
+    double q;                    /* percentile, 0..100 */
+    dt_str metric;               /* the metric's name */
+    int32_t extra;               /* index of its sketch or HLL in a group, -1 none */
+} dtq__agg;
+
+typedef struct dtq__key {
+    dt_str label;
+    dt_expr *expr;
+} dtq__key;
+
+typedef struct dtq__acc {
+    uint64_t n;                  /* events (count), true (countif) or numeric values seen */
+    int64_t isum;
+    double fsum, min, max;
+    int floaty;                  /* the sum went to f64: a float value or an i64 overflow */
+    int nonint;                  /* a non-integer value was seen (min/max/avg print as floats) */
+} dtq__acc;
+
+typedef struct dtq__sketch {
+    int32_t base;                /* lowest octave in the window */
+    uint32_t nonpos;             /* values <= 0 */
+    uint64_t count;
+    uint32_t bins[DTQ__BINS];
+} dtq__sketch;
+
+typedef struct dtq__table {
+    uint32_t cap, ngroups;       /* groups in use, overflow not included */
+    uint32_t index_mask;
+    uint32_t *index;             /* open addressing: group + 1, 0 free */
+    uint64_t *hash;
+    dt_value *keys;              /* (cap + 1) x nkeys */
+    char *keytext;               /* (cap + 1) x nkeys x DT_MAX_KEY */
+    dtq__acc *acc;               /* (cap + 1) x naggs */
+    dtq__sketch *sketch;         /* (cap + 1) x nsketch */
+    uint8_t *hll;                /* (cap + 1) x nhll x DTQ__HLL */
+    int overflow_used;
+    uint64_t overflowed;         /* events that went to the overflow group */
+} dtq__table;
+
+struct dtq__summarize {
+    dtq__agg aggs[DTQ_MAX_AGGS];
+    uint32_t naggs, nsketch, nhll;
+    dtq__key keys[DTQ_MAX_KEYS];
+    uint32_t nkeys;
+    int64_t every;
+    uint32_t groups;
+    int keep;
+    int64_t window;              /* start of the open window; DTQ__NO_WINDOW before the first event */
+    dt_shards *shards;
+    dtq__table *tables;          /* one per shard */
+    dtq__table out;              /* shards merged at close (only with several shards) */
+};
+
+/* >>summarize: compile ------------------------------------------------------------ */
+static const struct { const char *name; int fn; int args; } dtq__agg_names[] = {
+    {"count", DTQ__COUNT, 0}, {"countif", DTQ__COUNTIF, 1}, {"sum", DTQ__SUM, 1}, {"min", DTQ__MIN, 1},
+    {"max", DTQ__MAX, 1}, {"avg", DTQ__AVG, 1}, {"dcount", DTQ__DCOUNT, 1}, {"percentile", DTQ__PCT, 2},
+    {"p50", DTQ__PCT, 1}, {"p90", DTQ__PCT, 1}, {"p95", DTQ__PCT, 1}, {"p99", DTQ__PCT, 1}, {"p999", DTQ__PCT, 1}
+};
+
+static dt_str dtq__concat(dt_compiler *c, dt_str a, const char *sep, dt_str b) {
+    size_t n = a.len + strlen(sep) + b.len;
+    char *p = (char *)dt_compiler_alloc(c, n + 1);
+    if (!p) return dt_strn("", 0);
+    memcpy(p, a.ptr, a.len);
+    memcpy(p + a.len, sep, strlen(sep));
+    memcpy(p + a.len + strlen(sep), b.ptr, b.len);
+    return dt_strn(p, n);
+}
+
+static double dtq__pct_of(dt_str fn) {
+    if (fn.len == 4 && memcmp(fn.ptr, "p999", 4) == 0) return 99.9;
+    return (double)((fn.ptr[1] - '0') * 10 + (fn.ptr[2] - '0'));
+}
+
+static int dtq__compile_agg(dt_compiler *c, dtq__summarize *s, dt_str query) {
+    dtq__agg *a = &s->aggs[s->naggs];
+    dt_token t = dt_next(c);
+    dt_str alias = dt_strn(NULL, 0);
+    size_t i;
+    if (t.kind == DT_TOK_IDENT && dt_is(dt_peek(c), "=")) { alias = t.text; dt_next(c); t = dt_next(c); }
+    for (i = 0; i < sizeof dtq__agg_names / sizeof dtq__agg_names[0]; i++)
+        if (dt_is(&t, dtq__agg_names[i].name)) break;
+    if (t.kind != DT_TOK_IDENT || i == sizeof dtq__agg_names / sizeof dtq__agg_names[0])
+        return dt_compile_error(c, &t, DT_ERR_UNKNOWN, "unknown aggregate",
+                                "aggregates: count(), countif(p), sum(x), min(x), max(x), avg(x), dcount(x), "
+                                "p50(x), p90(x), p95(x), p99(x), p999(x), percentile(x, q)");
+    a->fn = dtq__agg_names[i].fn;
+    a->extra = -1;
+    if (dt_expect(c, "(", "aggregates are calls: count()")) return DT_ERR_SYNTAX;
+    if (dtq__agg_names[i].args > 0 && dt_parse_expr(c, &a->arg)) return DT_ERR_SYNTAX;
+    if (a->fn == DTQ__PCT && dtq__agg_names[i].args == 1) a->q = dtq__pct_of(t.text);
+    if (dtq__agg_names[i].args == 2) {
+        const dt_token *qt;
+        if (dt_expect(c, ",", "write percentile(x, 99)")) return DT_ERR_SYNTAX;
+        qt = dt_peek(c);
+        if (qt->kind != DT_TOK_INT && qt->kind != DT_TOK_FLOAT)
+            return dt_compile_error(c, qt, DT_ERR_SYNTAX, "expected a percentile from 0 to 100", NULL);
+        a->q = qt->kind == DT_TOK_INT ? (double)qt->i : qt->f;
+        if (!(a->q >= 0 && a->q <= 100)) return dt_compile_error(c, qt, DT_ERR_INVALID, "a percentile is from 0 to 100", NULL);
+        dt_next(c);
+    }
+    if (dt_expect(c, ")", "close the aggregate's arguments")) return DT_ERR_SYNTAX;
+    if (a->fn == DTQ__PCT) a->extra = (int32_t)s->nsketch++;
+    if (a->fn == DTQ__DCOUNT) a->extra = (int32_t)s->nhll++;
+    a->metric = alias.len ? dt_compiler_strdup(c, alias) : dtq__concat(c, query, ".", t.text);
+    for (i = 0; i < s->naggs; i++)
+        if (s->aggs[i].metric.len == a->metric.len && memcmp(s->aggs[i].metric.ptr, a->metric.ptr, a->metric.len) == 0)
+            return dt_compile_error(c, &t, DT_ERR_EXISTS, "two aggregates would give metrics of one name",
+                                    "name them: total = sum(x), peak = max(x)");
+    s->naggs++;
+    return DT_OK;
+}
+
+static int dtq__compile_key(dt_compiler *c, dtq__summarize *s) {
+    dtq__key *k = &s->keys[s->nkeys];
+    const dt_token *t = dt_peek(c);
+    dt_token first = *t;
+    if (t->kind == DT_TOK_IDENT && dt_is(dt_peek2(c), "=")) { k->label = t->text; dt_next(c); dt_next(c); first = *dt_peek(c); }
+    if (dt_parse_expr(c, &k->expr)) return DT_ERR_SYNTAX;
+    if (!k->label.len) {
+        if (first.kind != DT_TOK_IDENT || dt_is(dt_peek(c), "(")) {
+            char buf[16] = "key";
+            buf[3] = (char)('1' + s->nkeys);
+            k->label = dt_compiler_strdup(c, dt_strn(buf, 4));
+            if (first.kind == DT_TOK_IDENT && dt_is(&first, "bin")) k->label = dt_cstr("bin");
+        } else k->label = first.text;
+    }
+    k->label = dt_compiler_strdup(c, k->label);
+    s->nkeys++;
+    return DT_OK;
+}
+
+static int dtq__table_init(dt_compiler *c, const dtq__summarize *s, dtq__table *t) {
+    uint32_t n = s->groups + 1u, cap = 1;
+    while (cap < n * 2u) cap <<= 1;
+    t->cap = s->groups;
+    t->index_mask = cap - 1u;
+    t->index = (uint32_t *)dt_compiler_alloc(c, sizeof(uint32_t) * cap);
+    t->hash = (uint64_t *)dt_compiler_alloc(c, sizeof(uint64_t) * n);
+    t->keys = (dt_value *)dt_compiler_alloc(c, sizeof(dt_value) * n * (s->nkeys ? s->nkeys : 1));
+    t->keytext = (char *)dt_compiler_alloc(c, (size_t)n * (s->nkeys ? s->nkeys : 1) * DT_MAX_KEY);
+    t->acc = (dtq__acc *)dt_compiler_alloc(c, sizeof(dtq__acc) * n * s->naggs);
+    if (s->nsketch) t->sketch = (dtq__sketch *)dt_compiler_alloc(c, sizeof(dtq__sketch) * n * s->nsketch);
+    if (s->nhll) t->hll = (uint8_t *)dt_compiler_alloc(c, (size_t)n * s->nhll * DTQ__HLL);
+    if (!t->index || !t->hash || !t->keys || !t->keytext || !t->acc || (s->nsketch && !t->sketch) || (s->nhll && !t->hll))
+        return DT_ERR_NOMEM;
+    return DT_OK;
+}
+
+static int dtq__compile_summarize(dt_compiler *c, dt_block *b, dtq__op *op) {
+    dtq__summarize *s = (dtq__summarize *)dt_compiler_alloc(c, sizeof *s);
+    int64_t groups = DTQ_DEFAULT_GROUPS;
+    uint32_t i;
+    if (!s) return DT_ERR_NOMEM;
+    op->summarize = s;
+    s->every = 60000000000LL;
+    s->window = DTQ__NO_WINDOW;
+    do {
+        if (s->naggs == DTQ_MAX_AGGS) return dt_compile_error(c, dt_peek(c), DT_ERR_LIMIT, "too many aggregates (at most 16)", NULL);
+        if (dtq__compile_agg(c, s, dt_block_name(b))) return DT_ERR_SYNTAX;
+    } while (dt_accept(c, ","));
+    if (dt_accept(c, "by")) {
+        do {
+            if (s->nkeys == DTQ_MAX_KEYS) return dt_compile_error(c, dt_peek(c), DT_ERR_LIMIT, "too many keys (at most 8)", NULL);
+            if (dtq__compile_key(c, s)) return DT_ERR_SYNTAX;
+        } while (dt_accept(c, ","));
+    }
+    if (dt_accept(c, "every")) {
+        if (dt_expect_duration(c, &s->every)) return DT_ERR_SYNTAX;
+        if (s->every <= 0) return dt_compile_error(c, &op->at, DT_ERR_INVALID, "a window must be longer than 0", NULL);
+    }
+    if (dt_accept(c, "groups") && dt_expect_int(c, 1, DTQ_MAX_GROUPS, &groups, "the most groups to keep")) return DT_ERR_SYNTAX;
+    s->keep = dt_accept(c, "keep");
+    s->groups = s->nkeys ? (uint32_t)groups : 1u;
+    if (!(s->shards = dt_compiler_shards(c, b, DTQ_SHARDS))) return DT_ERR_NOMEM;
+    s->tables = (dtq__table *)dt_compiler_alloc(c, sizeof(dtq__table) * dt_shards_count(s->shards));
+    if (!s->tables) return DT_ERR_NOMEM;
+    for (i = 0; i < dt_shards_count(s->shards); i++) if (dtq__table_init(c, s, &s->tables[i])) return DT_ERR_NOMEM;
+    if (dt_shards_count(s->shards) > 1 && dtq__table_init(c, s, &s->out)) return DT_ERR_NOMEM;
+    return DT_OK;
+}
+
+/* >>summarize: groups ----------------------------------------------------------------- */
+static int dtq__key_eq(dt_value a, dt_value b) {
+    if (a.type != b.type) return 0;
+    if (a.type == DT_TYPE_STR || a.type == DT_TYPE_BYTES)
+        return a.as.str.len == b.as.str.len && (a.as.str.len == 0 || memcmp(a.as.str.ptr, b.as.str.ptr, a.as.str.len) == 0);
+    if (a.type == DT_TYPE_BOOL) return a.as.b == b.as.b;
+    return a.as.u64 == b.as.u64;
+}
+
+/* Keys longer than DT_MAX_KEY bytes are kept truncated (the label shows the
+ * first DT_MAX_KEY bytes); the hash of the whole key still tells them apart. */
+static void dtq__key_store(dtq__table *t, const dtq__summarize *s, uint32_t g, const dt_value *keys) {
+    uint32_t i;
+    for (i = 0; i < s->nkeys; i++) {
+        dt_value v = keys[i];
+        if (v.type == DT_TYPE_STR || v.type == DT_TYPE_BYTES) {
+            char *dst = t->keytext + ((size_t)g * s->nkeys + i) * DT_MAX_KEY;
+            size_t n = v.as.str.len < DT_MAX_KEY ? v.as.str.len : DT_MAX_KEY;
+            if (n) memcpy(dst, v.as.str.ptr, n);
+            v.as.str = dt_strn(dst, n);
+        }
+        t->keys[(size_t)g * s->nkeys + i] = v;
+    }
+}
+
+static int dtq__group_keys_eq(const dtq__table *t, const dtq__summarize *s, uint32_t g, const dt_value *keys) {
+    uint32_t i;
+    for (i = 0; i < s->nkeys; i++) {
+        dt_value v = keys[i];
+        if ((v.type == DT_TYPE_STR || v.type == DT_TYPE_BYTES) && v.as.str.len > DT_MAX_KEY) v.as.str.len = DT_MAX_KEY;
+        if (!dtq__key_eq(t->keys[(size_t)g * s->nkeys + i], v)) return 0;
+    }
+    return 1;
+}
+
+static void dtq__group_reset(dtq__table *t, const dtq__summarize *s, uint32_t g) {
+    uint32_t i;
+    for (i = 0; i < s->naggs; i++) memset(&t->acc[(size_t)g * s->naggs + i], 0, sizeof(dtq__acc));
+    for (i = 0; i < s->nsketch; i++) {
+        dtq__sketch *k = &t->sketch[(size_t)g * s->nsketch + i];
+        k->count = 0; k->nonpos = 0; k->base = 0;
+        memset(k->bins, 0, sizeof k->bins);
+    }
+    if (s->nhll) memset(t->hll + (size_t)g * s->nhll * DTQ__HLL, 0, (size_t)s->nhll * DTQ__HLL);
+}
+
+/* The group of these keys, created when there is room; past the bound, the
+ * overflow group (index cap), so totals are conserved. */
+static uint32_t dtq__group_find(dtq__table *t, const dtq__summarize *s, uint64_t h, const dt_value *keys, int *overflow) {
+    uint32_t k = (uint32_t)h & t->index_mask, g;
+    *overflow = 0;
+    for (; t->index[k]; k = (k + 1) & t->index_mask) {
+        g = t->index[k] - 1u;
+        if (t->hash[g] == h && dtq__group_keys_eq(t, s, g, keys)) return g;
+    }
+    if (t->ngroups == t->cap) {
+        *overflow = 1;
+        if (!t->overflow_used) { t->overflow_used = 1; dtq__group_reset(t, s, t->cap); }
+        return t->cap;
+    }
+    g = t->ngroups++;
+    t->index[k] = g + 1u;
+    t->hash[g] = h;
+    dtq__key_store(t, s, g, keys);
+    dtq__group_reset(t, s, g);
+    return g;
+}
+
+static void dtq__table_clear(dtq__table *t, const dtq__summarize *s) {
+    (void)s;
+    memset(t->index, 0, sizeof(uint32_t) * (t->index_mask + 1u));
+    t->ngroups = 0;
+    t->overflow_used = 0;
+    t->overflowed = 0;
+}
+
+/* >>summarize: accumulators ------------------------------------------------------------ */
+static void dtq__acc_value(dtq__acc *a, dt_value v) {
+    double f;
+    if (!dtq__num(v, &f)) return;
+    if (f != f) { a->n++; a->floaty = a->nonint = 1; a->fsum += f; return; }    /* NaN: the sum becomes NaN */
+    if (a->n == 0 || f < a->min) a->min = f;
+    if (a->n == 0 || f > a->max) a->max = f;
+    a->n++;
+    if (v.type == DT_TYPE_F64) a->nonint = 1;
+    if (!a->floaty && (v.type == DT_TYPE_I64 || (v.type == DT_TYPE_U64 && v.as.u64 <= (uint64_t)INT64_MAX) || v.type == DT_TYPE_BOOL)) {
+        int64_t i = v.type == DT_TYPE_BOOL ? v.as.b : v.as.i64;
+        if ((i > 0 && a->isum > INT64_MAX - i) || (i < 0 && a->isum < INT64_MIN - i)) {
+            a->floaty = 1;                       /* i64 overflow: continue in f64 */
+            a->fsum = (double)a->isum + (double)i;
+        } else a->isum += i;
+        return;
+    }
+    if (!a->floaty) { a->floaty = 1; a->fsum = (double)a->isum; }
+    a->fsum += f;
+}
+
+static void dtq__acc_merge(dtq__acc *d, const dtq__acc *s) {
+    if (!s->n) return;
+    if (!d->n || s->min < d->min) d->min = s->min;
+    if (!d->n || s->max > d->max) d->max = s->max;
+    d->nonint |= s->nonint;
+    if (!d->floaty && !s->floaty &&
+        !((s->isum > 0 && d->isum > INT64_MAX - s->isum) || (s->isum < 0 && d->isum < INT64_MIN - s->isum))) {
+        d->isum += s->isum;
+    } else {
+        double a = d->floaty ? d->fsum : (double)d->isum, b = s->floaty ? s->fsum : (double)s->isum;
+        d->floaty = 1;
+        d->fsum = a + b;
+    }
+    d->n += s->n;
+}
+
+static double dtq__acc_sum(const dtq__acc *a) { return a->floaty ? a->fsum : (double)a->isum; }
+
+/* Sketch: log-linear buckets, 32 per power of two, spanning the 16 octaves
+ * below the largest value seen. A bucket is at most 1/32 of its lower bound
+ * wide, so its midpoint is within 1/64 (1.6 %) of any value in it. Values
+ * more than 2^16 times smaller than the largest fall into the lowest bucket. */
+static void dtq__octave(double f, int32_t *oct, uint32_t *sub) {
+    uint64_t bits;
+    memcpy(&bits, &f, 8);
+    *oct = (int32_t)((bits >> 52) & 0x7ff) - 1023;
+    *sub = (uint32_t)((bits >> 47) & 31u);
+}
+
+static void dtq__sketch_shift(dtq__sketch *k, int32_t base) {
+    int32_t by = base - k->base;
+    uint32_t i, drop = by >= DTQ__OCTAVES ? DTQ__BINS : (uint32_t)by * DTQ__SUBS;
+    uint64_t low = 0;
+    if (by <= 0) return;
+    for (i = 0; i < drop && i < DTQ__BINS; i++) low += k->bins[i];
+    memmove(k->bins, k->bins + drop, sizeof(uint32_t) * (DTQ__BINS - drop));
+    memset(k->bins + (DTQ__BINS - drop), 0, sizeof(uint32_t) * drop);
+    k->bins[0] += (uint32_t)low;
+    k->base = base;
+}
+
+static void dtq__sketch_add_n(dtq__sketch *k, double f, uint32_t n) {
+    int32_t oct;
+    uint32_t sub, bin;
+    if (f != f) return;
+    k->count += n;
+    if (!(f > 0)) { k->nonpos += n; return; }
+    if (f > 1.7976931348623157e308) f = 1.7976931348623157e308;
+    dtq__octave(f, &oct, &sub);
+    if (k->count == n || k->count == k->nonpos + n) {
+        if (k->count - n == k->nonpos) k->base = oct - (DTQ__OCTAVES - 1);   /* first positive value */
+    }
+    if (oct >= k->base + DTQ__OCTAVES) dtq__sketch_shift(k, oct - (DTQ__OCTAVES - 1));
+    bin = oct < k->base ? 0u : (uint32_t)(oct - k->base) * DTQ__SUBS + sub;
+    k->bins[bin] += n;
+}
+
+static double dtq__bin_mid(const dtq__sketch *k, uint32_t bin) {
+    int32_t oct = k->base + (int32_t)(bin / DTQ__SUBS);
+    double scale = 1, v;
+    int32_t i;
+    for (i = 0; i < (oct < 0 ? -oct : oct); i++) scale *= 2;
+    if (oct < 0) scale = 1 / scale;
+    v = scale * (1.0 + ((double)(bin % DTQ__SUBS) + 0.5) / DTQ__SUBS);
+    return v;
+}
+
+static void dtq__sketch_merge(dtq__sketch *d, const dtq__sketch *s) {
+    uint32_t i;
+    uint64_t pos = s->count - s->nonpos, dpos = d->count - d->nonpos;
+    if (!s->count) return;
+    if (pos) {
+        if (!dpos) { d->base = s->base; memcpy(d->bins, s->bins, sizeof d->bins); }
+        else {
+            dtq__sketch tmp = *s;
+            if (tmp.base > d->base) dtq__sketch_shift(d, tmp.base);
+            else dtq__sketch_shift(&tmp, d->base);
+            for (i = 0; i < DTQ__BINS; i++) d->bins[i] += tmp.bins[i];
+        }
+    }
+    d->nonpos += s->nonpos;
+    d->count += s->count;
+}
+
+/* Nearest-rank percentile, clamped to the exact min and max. */
+static double dtq__sketch_quantile(const dtq__sketch *k, const dtq__acc *a, double q) {
+    uint64_t rank, seen;
+    uint32_t i;
+    double v;
+    if (!k->count) return 0;
+    rank = (uint64_t)(q / 100.0 * (double)k->count + 0.999999999);
+    if (rank < 1) rank = 1;
+    if (rank <= k->nonpos) return a->min;
+    seen = k->nonpos;
+    for (i = 0; i < DTQ__BINS; i++) {
+        seen += k->bins[i];
+        if (seen >= rank) break;
+    }
+    v = dtq__bin_mid(k, i < DTQ__BINS ? i : DTQ__BINS - 1);
+    if (v < a->min) v = a->min;
+    if (v > a->max) v = a->max;
+    return v;
+}
+
+/* HyperLogLog (Flajolet et al.) with linear counting for small sets. */
+static void dtq__hll_add(uint8_t *regs, dt_value v) {
+    uint64_t h = dtq__mix(dtq__value_hash(0x84222325cbf29ce4ull, v));
+    uint32_t idx = (uint32_t)(h >> (64 - DTQ__HLL_BITS));
+    uint64_t rest = h << DTQ__HLL_BITS;
+    uint8_t rho = 1;
+    while (rho <= 64 - DTQ__HLL_BITS && !(rest & 0x8000000000000000ull)) { rho++; rest <<= 1; }
+    if (rho > regs[idx]) regs[idx] = rho;
+}
+
+static double dtq__hll_estimate(const uint8_t *regs) {
+    double m = DTQ__HLL, sum = 0, e;
+    uint32_t i, zeros = 0;
+    for (i = 0; i < DTQ__HLL; i++) {
+        sum += 1.0 / (double)((uint64_t)1 << regs[i]);
+        zeros += regs[i] == 0;
+    }
+    e = (0.7213 / (1.0 + 1.079 / m)) * m * m / sum;
+    if (e <= 2.5 * m && zeros) e = m * dtq__ln(m / zeros);
+    return e;
+}
+
+static void dtq__group_add(dtq__table *t, const dtq__summarize *s, uint32_t g, const dt_value *vals) {
+    uint32_t i;
+    for (i = 0; i < s->naggs; i++) {
+        const dtq__agg *a = &s->aggs[i];
+        dtq__acc *acc = &t->acc[(size_t)g * s->naggs + i];
+        switch (a->fn) {
+        case DTQ__COUNT: acc->n++; break;
+        case DTQ__COUNTIF: if (vals[i].type == DT_TYPE_BOOL && vals[i].as.b) acc->n++; break;
+        case DTQ__DCOUNT:
+            if (vals[i].type != DT_TYPE_NULL) { acc->n++; dtq__hll_add(t->hll + ((size_t)g * s->nhll + (size_t)a->extra) * DTQ__HLL, vals[i]); }
+            break;
+        case DTQ__PCT: {
+            double f;
+            dtq__acc_value(acc, vals[i]);
+            if (dtq__num(vals[i], &f)) dtq__sketch_add_n(&t->sketch[(size_t)g * s->nsketch + (size_t)a->extra], f, 1);
+            break;
+        }
+        default: dtq__acc_value(acc, vals[i]); break;
+        }
+    }
+}
+
+static void dtq__group_merge(dtq__table *d, uint32_t dg, const dtq__table *t, uint32_t g, const dtq__summarize *s) {
+    uint32_t i, r;
+    for (i = 0; i < s->naggs; i++) {
+        dtq__acc *da = &d->acc[(size_t)dg * s->naggs + i];
+        const dtq__acc *sa = &t->acc[(size_t)g * s->naggs + i];
+        if (s->aggs[i].fn == DTQ__COUNT || s->aggs[i].fn == DTQ__COUNTIF || s->aggs[i].fn == DTQ__DCOUNT) da->n += sa->n;
+        else dtq__acc_merge(da, sa);
+    }
+    for (i = 0; i < s->nsketch; i++)
+        dtq__sketch_merge(&d->sketch[(size_t)dg * s->nsketch + i], &t->sketch[(size_t)g * s->nsketch + i]);
+    for (i = 0; i < s->nhll; i++) {
+        uint8_t *dr = d->hll + ((size_t)dg * s->nhll + i) * DTQ__HLL;
+        const uint8_t *sr = t->hll + ((size_t)g * s->nhll + i) * DTQ__HLL;
+        for (r = 0; r < DTQ__HLL; r++) if (sr[r] > dr[r]) dr[r] = sr[r];
+    }
+}
+
+/* Moves every group of t into d (groups past d's bound join its overflow). */
+static void dtq__table_merge(dtq__table *d, dtq__table *t, const dtq__summarize *s) {
+    uint32_t g;
+    int over;
+    for (g = 0; g < t->ngroups; g++) {
+        uint32_t dg = dtq__group_find(d, s, t->hash[g], &t->keys[(size_t)g * s->nkeys], &over);
+        dtq__group_merge(d, dg, t, g, s);
+    }
+    if (t->overflow_used) {
+        if (!d->overflow_used) { d->overflow_used = 1; dtq__group_reset(d, s, d->cap); }
+        dtq__group_merge(d, d->cap, t, t->cap, s);
+    }
+    d->overflowed += t->overflowed;
+}
+
+/* >>summarize: metric points ------------------------------------------------------------ */
+static void dtq__emit_group(dt_exec *x, const dtq__summarize *s, const dtq__table *t, uint32_t g, int64_t start) {
+    dt_field labels[DTQ_MAX_KEYS];
+    dt_metric m;
+    uint32_t i, nl = 0;
+    if (g == t->cap) {
+        labels[0].name = dt_cstr("dt.overflow");
+        labels[0].value.type = DT_TYPE_BOOL;
+        labels[0].value.as.u64 = 0;
+        labels[0].value.as.b = 1;
+        nl = 1;
+    } else {
+        for (i = 0; i < s->nkeys; i++) { labels[i].name = s->keys[i].label; labels[i].value = t->keys[(size_t)g * s->nkeys + i]; }
+        nl = s->nkeys;
+    }
+    for (i = 0; i < s->naggs; i++) {
+        const dtq__agg *a = &s->aggs[i];
+        const dtq__acc *acc = &t->acc[(size_t)g * s->naggs + i];
+        memset(&m, 0, sizeof m);
+        m.name = a->metric;
+        m.labels = labels;
+        m.nlabels = nl;
+        m.start_ns = start;
+        m.end_ns = start + s->every;
+        m.temporality = DT_DELTA;
+        m.kind = DT_METRIC_GAUGE;
+        switch (a->fn) {
+        case DTQ__COUNT: case DTQ__COUNTIF: m.kind = DT_METRIC_COUNTER; m.value = (double)acc->n; m.is_int = 1; break;
+        case DTQ__SUM: m.kind = DT_METRIC_COUNTER; m.value = dtq__acc_sum(acc); m.is_int = !acc->floaty; break;
+        case DTQ__MIN: if (!acc->n) continue; m.value = acc->min; m.is_int = !acc->nonint; break;
+        case DTQ__MAX: if (!acc->n) continue; m.value = acc->max; m.is_int = !acc->nonint; break;
+        case DTQ__AVG: if (!acc->n) continue; m.value = dtq__acc_sum(acc) / (double)acc->n; break;
+        case DTQ__DCOUNT:
+            m.value = (double)(uint64_t)(dtq__hll_estimate(t->hll + ((size_t)g * s->nhll + (size_t)a->extra) * DTQ__HLL) + 0.5);
+            m.is_int = 1;
+            break;
+        default:
+            if (!acc->n) continue;
+            m.value = dtq__sketch_quantile(&t->sketch[(size_t)g * s->nsketch + (size_t)a->extra], acc, a->q);
+            break;
+        }
+        dt_exec_metric(x, &m);
+    }
+}
+
+static void dtq__emit_table(dt_exec *x, const dtq__summarize *s, const dtq__table *t, int64_t start) {
+    uint32_t g;
+    for (g = 0; g < t->ngroups; g++) dtq__emit_group(x, s, t, g, start);
+    if (t->overflow_used) dtq__emit_group(x, s, t, t->cap, start);
+}
+
+/* Closes the open window: merges the shards, emits, clears. Called with the
+ * block lock held; takes each shard's lock in turn. */
+static void dtq__close(dt_exec *x, dtq__summarize *s) {
+    uint32_t i, n = dt_shards_count(s->shards);
+    dtq__table *t = n > 1 ? &s->out : &s->tables[0];
+    if (s->window == DTQ__NO_WINDOW) return;
+    for (i = 0; i < n && n > 1; i++) {
+        dt_shard_lock(s->shards, i);
+        dtq__table_merge(&s->out, &s->tables[i], s);
+        dtq__table_clear(&s->tables[i], s);
+        dt_shard_unlock(s->shards, i);
+    }
+    if (n == 1) dt_shard_lock(s->shards, 0);
+    dtq__emit_table(x, s, t, s->window);
+    dtq__table_clear(t, s);
+    if (n == 1) dt_shard_unlock(s->shards, 0);
+}
+
+/* Moves the open window to `window` (a later one), closing the old. */
+static void dtq__advance(dt_block *b, dt_exec *x, dtq__summarize *s, int64_t window) {
+    dt_block_lock(b);
+    if (s->window == DTQ__NO_WINDOW || window > s->window) {
+        dtq__close(x, s);
+        DTQ__STORE(&s->window, window);
+    }
+    dt_block_unlock(b);
+}
+
+/* >>summarize: run ------------------------------------------------------------------ */
+static void dtq__summarize_event(dt_block *b, dt_exec *x, dtq__summarize *s) {
+    dt_value keys[DTQ_MAX_KEYS], vals[DTQ_MAX_AGGS];
+    int64_t window = dtq__window_of(dt_exec_now(x), s->every);
+    uint64_t h = 0xcbf29ce484222325ull;
+    uint32_t i, sh, g;
+    int over;
+    dtq__table *t;
+    if (window > DTQ__LOAD(&s->window)) dtq__advance(b, x, s, window);   /* late events count in the open window */
+    for (i = 0; i < s->nkeys; i++) { keys[i] = dt_eval(x, s->keys[i].expr); h = dtq__value_hash(h, keys[i]); }
+    for (i = 0; i < s->naggs; i++) { vals[i].type = DT_TYPE_NULL; vals[i].as.u64 = 0; if (s->aggs[i].arg) vals[i] = dt_eval(x, s->aggs[i].arg); }
+    sh = dt_exec_shard(x, s->shards);
+    t = &s->tables[sh];
+    dt_shard_lock(s->shards, sh);
+    g = dtq__group_find(t, s, h, keys, &over);
+    if (over) t->overflowed++;
+    dtq__group_add(t, s, g, vals);
+    dt_shard_unlock(s->shards, sh);
+    if (over) dt_exec_count_overflow(x);
+    if (!s->keep) dt_exec_drop(x);
+}
+
+static void dtq__summarize_tick(dt_block *b, dt_exec *x, dtq__summarize *s, int64_t now) {
+    int64_t w = DTQ__LOAD(&s->window);
+    if (w != DTQ__NO_WINDOW && now >= w + s->every) dtq__advance(b, x, s, dtq__window_of(now, s->every));
+}
+
+static void dtq__summarize_flush(dt_block *b, dt_exec *x, dtq__summarize *s) {
+    dt_block_lock(b);
+    dtq__close(x, s);
+    DTQ__STORE(&s->window, DTQ__NO_WINDOW);
+    dt_block_unlock(b);
+}
+
+/* Same query, same definition, in the new program: its open window goes on
+ * there. If the new block already moved to another window, the old one is
+ * closed instead. */
+static void dtq__summarize_carry(dt_block *tb, dtq__summarize *to, dt_block *fb, dtq__summarize *from, dt_exec *x) {
+    uint32_t i, n = dt_shards_count(from->shards);
+    if (from->window == DTQ__NO_WINDOW) return;
+    dt_block_lock(tb);
+    if (to->window != DTQ__NO_WINDOW && to->window != from->window) {
+        dt_block_unlock(tb);
+        dtq__summarize_flush(fb, x, from);
+        return;
+    }
+    dt_shard_lock(to->shards, 0);
+    for (i = 0; i < n; i++) { dtq__table_merge(&to->tables[0], &from->tables[i], to); dtq__table_clear(&from->tables[i], from); }
+    dt_shard_unlock(to->shards, 0);
+    DTQ__STORE(&to->window, from->window);
+    from->window = DTQ__NO_WINDOW;
+    dt_block_unlock(tb);
+}
+
+/* >>compile: operator lists ------------------------------------------------- */
+static int dtq__field_list(dt_compiler *c, dt_str **out, dt_str **from, uint32_t *n, int pairs) {
+    dt_str names[DT_MAX_FIELDS], olds[DT_MAX_FIELDS];
+    uint32_t k = 0;
+    do {
+        if (k == DT_MAX_FIELDS)
+            return dt_compile_error(c, dt_peek(c), DT_ERR_LIMIT, "too many fields in one list (at most 64)", NULL);
+        if (dt_expect_ident(c, &names[k], "a field name")) return DT_ERR_SYNTAX;
+        if (pairs && (dt_expect(c, "=", "write project-rename new_name = old_name") ||
+                      dt_expect_ident(c, &olds[k], "the field to rename"))) return DT_ERR_SYNTAX;
+        k++;
+    } while (dt_accept(c, ","));
+    *out = (dt_str *)dt_compiler_alloc(c, sizeof(dt_str) * k);
+    if (pairs) *from = (dt_str *)dt_compiler_alloc(c, sizeof(dt_str) * k);
+    if (!*out || (pairs && !*from)) return DT_ERR_NOMEM;
+    memcpy(*out, names, sizeof(dt_str) * k);
+    if (pairs) memcpy(*from, olds, sizeof(dt_str) * k);
+    *n = k;
+    return DT_OK;
+}
+
+static int dtq__extend_list(dt_compiler *c, dtq__op *op) {
+    dt_str names[DT_MAX_FIELDS];
+    dt_expr *exprs[DT_MAX_FIELDS];
+    uint32_t k = 0;
+    do {
+        if (k == DT_MAX_FIELDS)
+            return dt_compile_error(c, dt_peek(c), DT_ERR_LIMIT, "too many fields in one extend (at most 64)", NULL);
+        if (dt_expect_ident(c, &names[k], "a field name") ||
+            dt_expect(c, "=", "write extend name = expression") || dt_parse_expr(c, &exprs[k])) return DT_ERR_SYNTAX;
+        k++;
+    } while (dt_accept(c, ","));
+    op->names = (dt_str *)dt_compiler_alloc(c, sizeof(dt_str) * k);
+    op->exprs = (dt_expr **)dt_compiler_alloc(c, sizeof(dt_expr *) * k);
+    if (!op->names || !op->exprs) return DT_ERR_NOMEM;
+    memcpy(op->names, names, sizeof(dt_str) * k);
+    memcpy(op->exprs, exprs, sizeof(dt_expr *) * k);
+    op->n = k;
+    return DT_OK;
+}
+
+/* >>compile: redact ----------------------------------------------------------- */
+static int dtq__compile_redact(dt_compiler *c, dtq__op *op) {
+    dtq__redact_op *r = (dtq__redact_op *)dt_compiler_alloc(c, sizeof *r);
+    const dt_token *t;
+    if (!r) return DT_ERR_NOMEM;
+    op->redact = r;
+    r->marker = dt_cstr("[REDACTED]");
+    t = dt_peek(c);
+    while (t->kind == DT_TOK_IDENT && !dt_is(t, "in") && !dt_is(t, "with")) {
+        int bit = dtq__detector_parse(t->text.ptr, t->text.len);
+        if (!bit)
+            return dt_compile_error(c, t, DT_ERR_UNKNOWN, "unknown detector",
+                                    "detectors: email, ipv4, ipv6, bearer, jwt, apikey, pem, card");
+        r->detectors |= (unsigned)bit;
+        dt_next(c);
+        if (!dt_accept(c, ",")) break;
+        t = dt_peek(c);
+    }
+    if (!r->detectors) r->detectors = DTQ_DET_ALL;
+    if (dt_accept(c, "in") && dtq__field_list(c, &r->fields, NULL, &r->nfields, 0)) return DT_ERR_SYNTAX;
+    if (!dt_accept(c, "with")) return DT_OK;
+    if (dt_peek(c)->kind == DT_TOK_STRING) {
+        if (dt_expect_string(c, &r->marker, "a marker in quotes")) return DT_ERR_SYNTAX;
+        r->marker = dt_compiler_strdup(c, r->marker);
+        return DT_OK;
+    }
+    if (!dt_accept(c, "hash")) return dt_compile_error(c, dt_peek(c), DT_ERR_SYNTAX, "expected a marker in quotes or hash",
+                                                       "write with \"***\" or with hash key \"secret\"");
+    r->hashed = 1;
+    if (dt_accept(c, "key")) {
+        dt_str k;
+        size_t i;
+        if (dt_expect_string(c, &k, "a key in quotes")) return DT_ERR_SYNTAX;
+        for (i = 0; i < k.len; i++) r->key[i % 16] ^= (unsigned char)k.ptr[i];   /* fold longer keys */
+    }
+    return DT_OK;
+}
+
+/* >>compile: sample and throttle ------------------------------------------- */
+static int dtq__compile_sample(dt_compiler *c, dt_block *b, dtq__op *op) {
+    dtq__sample_op *s = (dtq__sample_op *)dt_compiler_alloc(c, sizeof *s);
+    const dt_token *t = dt_peek(c);
+    double p;
+    if (!s) return DT_ERR_NOMEM;
+    op->sample = s;
+    if (t->kind == DT_TOK_FLOAT || (t->kind == DT_TOK_INT && dt_is(dt_peek2(c), "in") == 0)) {
+        p = t->kind == DT_TOK_FLOAT ? t->f : (double)t->i;
+        if (!(p >= 0 && p <= 1))
+            return dt_compile_error(c, t, DT_ERR_INVALID, "a sampling probability is between 0 and 1",
+                                    "write sample 0.01 or sample 1 in 100");
+        dt_next(c);
+    } else {
+        int64_t num, den;
+        if (dt_expect_int(c, 0, INT64_MAX, &num, "a probability such as 0.01, or 1 in 100") ||
+            dt_expect(c, "in", "write sample 1 in 100") || dt_expect_int(c, 1, INT64_MAX, &den, "how many events")) return DT_ERR_SYNTAX;
+        if (num > den) return dt_compile_error(c, t, DT_ERR_INVALID, "cannot keep more events than there are", NULL);
+        p = (double)num / (double)den;
+    }
+    s->threshold = p >= 1 ? UINT64_MAX : (uint64_t)(p * 18446744073709551616.0);
+    if (dt_accept(c, "by") && dt_parse_expr(c, &s->by)) return DT_ERR_SYNTAX;
+    if (dt_accept(c, "seed")) {
+        int64_t seed;
+        if (dt_expect_int(c, 0, INT64_MAX, &seed, "a seed")) return DT_ERR_SYNTAX;
+        s->seed = (uint64_t)seed;
+    }
+    if (!s->by) {
+        s->shards = dt_compiler_shards(c, b, DT_SHARDS);
+        s->counters = (uint64_t *)dt_compiler_alloc(c, 64u * dt_shards_count(s->shards));
+        if (!s->shards || !s->counters) return DT_ERR_NOMEM;
+    }
+    return DT_OK;
+}
+
+static int dtq__compile_throttle(dt_compiler *c, dtq__op *op) {
+    dtq__throttle_op *t = (dtq__throttle_op *)dt_compiler_alloc(c, sizeof *t);
+    int64_t limit, keys = DTQ_DEFAULT_KEYS;
+    if (!t) return DT_ERR_NOMEM;
+    op->throttle = t;
+    if (dt_expect_int(c, 0, INT64_MAX, &limit, "how many events pass per window") ||
+        dt_expect(c, "per", "write throttle 10 per 1m") || dt_expect_duration(c, &t->per)) return DT_ERR_SYNTAX;
+    if (t->per <= 0) return dt_compile_error(c, &op->at, DT_ERR_INVALID, "the throttle window must be longer than 0", NULL);
+    t->limit = (uint64_t)limit;
+    if (dt_accept(c, "by") && dt_parse_expr(c, &t->by)) return DT_ERR_SYNTAX;
+    if (dt_accept(c, "keys") && dt_expect_int(c, 1, DTQ_MAX_GROUPS, &keys, "the most keys to track")) return DT_ERR_SYNTAX;
+    t->cap = t->by ? (uint32_t)keys : 1u;
+    t->slots = (dtq__throttle_slot *)dt_compiler_alloc(c, sizeof(dtq__throttle_slot) * (t->cap + 1u));
+    return t->slots ? DT_OK : DT_ERR_NOMEM;
+}
+
+/* >>compile: a query ---------------------------------------------------------- */
+static int dtq__compile_op(dt_compiler *c, dt_block *b, dtq__op *op) {
+    dt_token t = dt_next(c);
+    op->at = t;
+    if (dt_is(&t, "where")) { op->kind = DTQ__WHERE; return dt_parse_expr(c, &op->expr); }
+    if (dt_is(&t, "drop")) { op->kind = DTQ__DROP; return DT_OK; }
+    if (dt_is(&t, "project") && dt_is(dt_peek(c), "-") && dt_peek(c)->joined && dt_peek2(c)->joined) {
+        dt_token w;
+        dt_next(c);
+        w = dt_next(c);
+        if (dt_is(&w, "away")) { op->kind = DTQ__AWAY; return dtq__field_list(c, &op->names, NULL, &op->n, 0); }
+        if (dt_is(&w, "rename")) { op->kind = DTQ__RENAME; return dtq__field_list(c, &op->names, &op->from, &op->n, 1); }
+        return dt_compile_error(c, &w, DT_ERR_SYNTAX, "unknown operator", "project, project-away or project-rename");
+    }
+    if (dt_is(&t, "project")) { op->kind = DTQ__PROJECT; return dtq__field_list(c, &op->names, NULL, &op->n, 0); }
+    if (dt_is(&t, "extend")) { op->kind = DTQ__EXTEND; return dtq__extend_list(c, op); }
+    if (dt_is(&t, "redact")) { op->kind = DTQ__REDACT; return dtq__compile_redact(c, op); }
+    if (dt_is(&t, "sample")) { op->kind = DTQ__SAMPLE; return dtq__compile_sample(c, b, op); }
+    if (dt_is(&t, "throttle")) { op->kind = DTQ__THROTTLE; return dtq__compile_throttle(c, op); }
+    if (dt_is(&t, "summarize")) { op->kind = DTQ__SUMMARIZE; return dtq__compile_summarize(c, b, op); }
+    return dt_compile_error(c, &t, DT_ERR_SYNTAX, "unknown query operator",
+                            "operators: where, drop, project, project-away, project-rename, extend, redact, sample, "
+                            "throttle, summarize");
+}
+
+static int dtq__compile(dt_compiler *c, dt_block *b) {
+    dtq__query *q = (dtq__query *)dt_compiler_alloc(c, sizeof *q);
+    dt_pattern pats[16];
+    dtq__op ops[DTQ_MAX_OPS];
+    uint32_t npats = 0, i;
+    if (!q) return DT_ERR_NOMEM;
+    if (dt_expect_ident(c, &q->name, "a query name")) return DT_ERR_SYNTAX;
+    q->name = dt_compiler_strdup(c, q->name);
+    dt_block_set_name(b, q->name);
+    if (dt_expect(c, "=", "write query NAME = EVENT | operator ...")) return DT_ERR_SYNTAX;
+    do {
+        if (npats == 16) return dt_compile_error(c, dt_peek(c), DT_ERR_LIMIT, "too many patterns (at most 16)", NULL);
+        if (dt_expect_pattern(c, &pats[npats++])) return DT_ERR_SYNTAX;
+    } while (dt_accept(c, ","));
+    dt_compiler_scope(c, pats, npats);
+    memset(ops, 0, sizeof ops);
+    while (dt_is(dt_peek(c), "|")) {
+        dt_token bar = dt_next(c);
+        if (q->nops == DTQ_MAX_OPS) return dt_compile_error(c, &bar, DT_ERR_LIMIT, "too many operators in one query (at most 64)", NULL);
+        if (q->nops && ops[q->nops - 1].kind == DTQ__SUMMARIZE)
+            return dt_compile_error(c, &bar, DT_ERR_SYNTAX, "summarize ends a query",
+                                    "write another query for what follows, or put these operators before summarize");
+        if (dtq__compile_op(c, b, &ops[q->nops++])) return DT_ERR_SYNTAX;
+    }
+    if (!q->nops) return dt_compile_error(c, dt_peek(c), DT_ERR_SYNTAX, "a query needs at least one operator",
+                                          "for example: query q = LogWelcomeBanner | drop");
+    q->ops = (dtq__op *)dt_compiler_alloc(c, sizeof(dtq__op) * q->nops);
+    if (!q->ops) return DT_ERR_NOMEM;
+    memcpy(q->ops, ops, sizeof(dtq__op) * q->nops);
+    dt_block_set_state(b, q);
+    for (i = 0; i < npats; i++) if (dt_subscribe(c, b, &pats[i], 0)) return DT_ERR_SYNTAX;
+    return DT_OK;
+}
+
+/* >>run: reshaping ------------------------------------------------------------ */
+static int dtq__listed(const dt_str *names, uint32_t n, dt_str name) {
+    uint32_t i;
+    for (i = 0; i < n; i++) if (names[i].len == name.len && memcmp(names[i].ptr, name.ptr, name.len) == 0) return 1;
+    return 0;
+}
+
+static void dtq__project(dt_exec *x, const dtq__op *op) {
+    dt_str drop[DT_MAX_FIELDS];
+    const dt_event *ev = dt_exec_event(x);
+    uint32_t i, n = 0;
+    for (i = 0; i < ev->nfields && n < DT_MAX_FIELDS; i++)
+        if (!dtq__listed(op->names, op->n, ev->fields[i].name)) drop[n++] = ev->fields[i].name;
+    for (i = 0; i < n; i++) dt_exec_remove_field(x, drop[i]);
+}
+
+static void dtq__project_away(dt_exec *x, const dtq__op *op) {
+    uint32_t i;
+    for (i = 0; i < op->n; i++) dt_exec_remove_field(x, op->names[i]);
+}
+
+static void dtq__rename(dt_exec *x, const dtq__op *op) {
+    uint32_t i;
+    for (i = 0; i < op->n; i++) {
+        const dt_value *v = dt_exec_field(x, op->from[i]);
+        dt_value copy;
+        if (!v) continue;
+        copy = *v;
+        dt_exec_remove_field(x, op->from[i]);
+        dt_exec_set_field(x, op->names[i], copy);
+    }
+}
+
+/* A null result removes the field: extend never adds nulls. */
+static void dtq__extend(dt_exec *x, const dtq__op *op) {
+    uint32_t i;
+    for (i = 0; i < op->n; i++) {
+        dt_value v = dt_eval(x, op->exprs[i]);
+        if (v.type == DT_TYPE_NULL) dt_exec_remove_field(x, op->names[i]);
+        else dt_exec_set_field(x, op->names[i], v);
+    }
+}
+
+/* >>run: redact ------------------------------------------------------------------ */
+static size_t dtq__replacement(const dtq__redact_op *r, const char *s, const dtq__match *m, char *out) {
+    static const char hex[] = "0123456789abcdef";
+    unsigned char h[8];
+    int i;
+    if (!r->hashed) { memcpy(out, r->marker.ptr, r->marker.len); return r->marker.len; }
+    dtq__siphash24(r->key, s + m->start, m->len, h);
+    memcpy(out, "[hash:", 6);
+    for (i = 0; i < 8; i++) { out[6 + 2 * i] = hex[h[i] >> 4]; out[7 + 2 * i] = hex[h[i] & 15]; }
+    out[22] = ']';
+    return 23;
+}
+
+/* Rewrites one string; returns 1 and the new text when something matched.
+ * A value whose rewrite does not fit the scratch arena is replaced whole by
+ * one marker: a secret is never let through for lack of room. */
+static int dtq__redact_str(dt_exec *x, const dtq__redact_op *r, dt_str in, dt_str *outp) {
+    dtq__match m;
+    size_t from = 0, len = 0, cap, repl = r->hashed ? 23 : r->marker.len;
+    char *out;
+    if (!dtq__find_secret(in.ptr, in.len, 0, r->detectors, &m)) return 0;
+    cap = in.len + 64 + repl * 4;
+    out = (char *)dt_exec_scratch(x, cap);
+    if (!out) { *outp = r->hashed ? dt_cstr("[REDACTED]") : r->marker; dt_exec_rule_error(x); return 1; }
+    do {
+        if (len + (m.start - from) + repl > cap) { *outp = r->hashed ? dt_cstr("[REDACTED]") : r->marker; return 1; }
+        memcpy(out + len, in.ptr + from, m.start - from);
+        len += m.start - from;
+        len += dtq__replacement(r, in.ptr, &m, out + len);
+        from = m.start + m.len;
+    } while (dtq__find_secret(in.ptr, in.len, from, r->detectors, &m));
+    if (len + (in.len - from) > cap) { *outp = r->hashed ? dt_cstr("[REDACTED]") : r->marker; return 1; }
+    memcpy(out + len, in.ptr + from, in.len - from);
+    len += in.len - from;
+    *outp = dt_strn(out, len);
+    return 1;
+}
+
+static void dtq__redact(dt_exec *x, const dtq__op *op) {
+    const dtq__redact_op *r = op->redact;
+    const dt_event *ev = dt_exec_event(x);
+    uint32_t i;
+    for (i = 0; i < ev->nfields; i++) {
+        const dt_field *f = &ev->fields[i];
+        dt_str out;
+        if (f->value.type != DT_TYPE_STR || (r->fields && !dtq__listed(r->fields, r->nfields, f->name))) continue;
+        if (dt_exec_charge(x, (uint32_t)(f->value.as.str.len / 64u))) return;
+        if (dtq__redact_str(x, r, f->value.as.str, &out)) {
+            dt_value v;
+            v.type = DT_TYPE_STR;
+            v.as.str = out;
+            dt_exec_set_field(x, f->name, v);
+            ev = dt_exec_event(x);             /* the event is now the private copy */
+        }
+    }
+}
+
+/* >>run: sample and throttle --------------------------------------------------- */
+/* Keeps an event when a hash of (seed, key) falls below the threshold: with
+ * a key, every event of that key gets the same answer; without one, the key
+ * is this thread's event count, so a replay keeps the same events. */
+static int dtq__sample_keep(dt_exec *x, const dtq__sample_op *s) {
+    uint64_t h;
+    if (s->by) {
+        dt_value k = dt_eval(x, s->by);
+        h = dtq__mix(dtq__value_hash(0xcbf29ce484222325ull ^ s->seed, k));
+    } else {
+        uint32_t sh = dt_exec_shard(x, s->shards);
+        uint64_t *n = (uint64_t *)((char *)s->counters + 64u * sh);
+        uint64_t count;
+        dt_shard_lock(s->shards, sh);
+        count = (*n)++;
+        dt_shard_unlock(s->shards, sh);
+        h = dtq__mix(s->seed * 0x9e3779b97f4a7c15ull + ((uint64_t)sh << 48) + count);
+    }
+    return s->threshold == UINT64_MAX || h < s->threshold;
+}
+
+static dtq__throttle_slot *dtq__throttle_slot_of(dtq__throttle_op *t, uint64_t h, int64_t window) {
+    uint32_t i, k;
+    if (!t->by) return &t->slots[0];
+    for (i = 0, k = (uint32_t)(h % t->cap); i < 8 && i < t->cap; i++, k = (k + 1) % t->cap) {
+        dtq__throttle_slot *s = &t->slots[k];
+        if (s->hash == h) return s;
+        if (!s->hash || s->window < window) { s->hash = h; s->window = window; s->count = 0; return s; }
+    }
+    return NULL;                                 /* full near this key: the shared overflow key */
+}
+
+static int dtq__throttle_pass(dt_block *b, dt_exec *x, dtq__throttle_op *t) {
+    int64_t window = dtq__window_of(dt_exec_now(x), t->per);
+    uint64_t h = 1;
+    dtq__throttle_slot *s;
+    int pass;
+    if (t->by) h = dtq__mix(dtq__value_hash(0xcbf29ce484222325ull, dt_eval(x, t->by))) | 1u;
+    dt_block_lock(b);
+    s = dtq__throttle_slot_of(t, h, window);
+    if (!s) { s = &t->slots[t->cap]; dt_exec_count_overflow(x); }
+    if (s->window != window) { s->window = window; s->count = 0; }
+    pass = s->count < t->limit;
+    s->count++;
+    dt_block_unlock(b);
+    return pass;
+}
+
+/* >>run: the pipeline ------------------------------------------------------------ */
+static void dtq__on_event(dt_block *b, dt_exec *x, int tag) {
+    dtq__query *q = (dtq__query *)dt_block_state(b);
+    uint32_t i;
+    (void)tag;
+    if (dt_exec_dropped(x)) return;              /* a query sees the output of those before it */
+    for (i = 0; i < q->nops; i++) {
+        dtq__op *op = &q->ops[i];
+        if (i && dt_exec_charge(x, 1)) return;
+        switch (op->kind) {
+        case DTQ__WHERE: if (!dt_eval_bool(x, op->expr)) return; break;
+        case DTQ__DROP: dt_exec_drop(x); return;
+        case DTQ__PROJECT: dtq__project(x, op); break;
+        case DTQ__AWAY: dtq__project_away(x, op); break;
+        case DTQ__RENAME: dtq__rename(x, op); break;
+        case DTQ__EXTEND: dtq__extend(x, op); break;
+        case DTQ__REDACT: dtq__redact(x, op); break;
+        case DTQ__SAMPLE: if (!dtq__sample_keep(x, op->sample)) { dt_exec_drop(x); return; } break;
+        case DTQ__THROTTLE: if (!dtq__throttle_pass(b, x, op->throttle)) { dt_exec_drop(x); return; } break;
+        default: dtq__summarize_event(b, x, op->summarize); return;
+        }
+    }
+}
+
+static dtq__summarize *dtq__last_summarize(dt_block *b) {
+    dtq__query *q = (dtq__query *)dt_block_state(b);
+    if (!q || !q->nops || q->ops[q->nops - 1].kind != DTQ__SUMMARIZE) return NULL;
+    return q->ops[q->nops - 1].summarize;
+}
+
+static void dtq__tick(dt_block *b, dt_exec *x, int64_t now) {
+    dtq__summarize *s = dtq__last_summarize(b);
+    if (s) dtq__summarize_tick(b, x, s, now);
+}
+
+static void dtq__flush(dt_block *b, dt_exec *x) {
+    dtq__summarize *s = dtq__last_summarize(b);
+    if (s) dtq__summarize_flush(b, x, s);
+}
+
+static void dtq__carry(dt_block *to, dt_block *from, dt_exec *x) {
+    dtq__summarize *a = dtq__last_summarize(to), *b = dtq__last_summarize(from);
+    if (a && b) dtq__summarize_carry(to, a, from, b, x);
+}
+
+static const dt_processor dtq__processor = {
+    "query", DT_RISK_LOW, dtq__compile, dtq__on_event, dtq__tick, dtq__flush, NULL, NULL, dtq__carry
+};
+
+DT_API const dt_processor *dt_query_processor(void) { return &dtq__processor; }
+
+#endif /* DT_QUERY_IMPLEMENTATION */
