@@ -872,9 +872,14 @@ static int dtq__compile_redact(dt_compiler *c, dtq__op *op) {
     t = dt_peek(c);
     while (t->kind == DT_TOK_IDENT && !dt_is(t, "in") && !dt_is(t, "with")) {
         int bit = dtq__detector_parse(t->text.ptr, t->text.len);
-        if (!bit)
+        const dt_token *after = dt_peek2(c);
+        /* an unknown name is a misspelt detector only where a detector list
+         * goes on; otherwise it starts the next statement */
+        if (!bit && (after->kind == DT_TOK_EOF || dt_is(after, ",") || dt_is(after, "|") || dt_is(after, "in") ||
+                     dt_is(after, "with") || dt_is(after, ";")))
             return dt_compile_error(c, t, DT_ERR_UNKNOWN, "unknown detector",
                                     "detectors: email, ipv4, ipv6, bearer, jwt, apikey, pem, card");
+        if (!bit) break;
         r->detectors |= (unsigned)bit;
         dt_next(c);
         if (!dt_accept(c, ",")) break;
