@@ -127,3 +127,15 @@ coverage: $(B)/suites.h
 	@awk '$$1 ~ /\.h$$/ { printf "coverage: %-20s lines %7s (%d of %d)  branches %7s (%d of %d)\n", \
 	  $$1, $$10, $$8 - $$9, $$8, $$13, $$11 - $$12, $$11 }' $(COV_DIR)/report.txt
 	@tail -n 1 $(COV_DIR)/tests.log
+
+# Soak (bench/soak.c): SOAK_EVENTS events through a program with every
+# processor kind; the engine's heap, the RSS and every counter's growth per
+# interval must stay flat after warm-up. soak-smoke is CI's short run.
+.PHONY: soak soak-smoke
+SOAK_EVENTS ?= 100000000
+$(B)/soak: bench/soak.c tests/reliability.h $(HDRS) | $(B)
+	$(CC) $(CSTD) -O2 -g $(WARN) $(THREADS) -I. -Itests -o $@ bench/soak.c
+soak: $(B)/soak
+	$(B)/soak --events $(SOAK_EVENTS)
+soak-smoke: $(B)/soak
+	$(B)/soak --events 3000000
