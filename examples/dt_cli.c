@@ -633,13 +633,14 @@ static void cli_sink_dump(const dt_dump *d, void *user_data) {
 /* >>setup -----------------------------------------------------------------*/
 
 static const dt_processor *const *cli_processors(uint32_t *n) {
-    static const dt_processor *list[2];
+    static const dt_processor *list[3];
     uint32_t k = 0;
 #if DTCLI_HAVE_QUERY
     list[k++] = dt_query_processor();
 #endif
 #if DTCLI_HAVE_STATEFUL
     list[k++] = dt_stateful_processor();
+    list[k++] = dt_stateful_trigger_processor();
 #endif
     *n = k;
     return list;
