@@ -6,7 +6,8 @@
  *
  *     bench [--quick] [--only TEXT] [--no-curves] [--data DIR] [--list]
  *
- * --only runs the cases (and curves) whose name contains TEXT; --data writes
+ * --only runs the cases (and curves) whose name contains TEXT (or one of
+ * TEXT's '|'-separated parts); --data writes
  * each curve as DIR/<plot>-<n>.dat plus DIR/<plot>.gp for gnuplot.
  *
  * HOW EACH CASE IS MEASURED (bench/harness.h): n is grown until one run
@@ -91,6 +92,12 @@
 #endif
 #if BENCH_HAVE_STATEFUL
 #include "cases_stateful.h"
+#endif
+#ifndef BENCH_LTTNG        /* the LTTng-UST peer: bench/lttng.sh builds with it */
+#define BENCH_LTTNG 0
+#endif
+#if BENCH_LTTNG
+#include "cases_lttng.h"
 #endif
 
 /* >>core cases ------------------------------------------------------------
@@ -305,6 +312,9 @@ static void bench_register_processors(dt_engine *e) {
 #if BENCH_HAVE_STATEFUL
     bench_register_stateful(e);
 #endif
+#if BENCH_LTTNG
+    bench_register_lttng(e);
+#endif
 }
 
 /* >>main -------------------------------------------------------------------*/
@@ -317,6 +327,9 @@ static const bench_case *const bench_tables[] = {
 #if BENCH_HAVE_STATEFUL
     stateful_cases,
 #endif
+#if BENCH_LTTNG
+    lttng_cases,
+#endif
 };
 static const bench_curve *const bench_curve_tables[] = {
     core_curves,
@@ -325,6 +338,9 @@ static const bench_curve *const bench_curve_tables[] = {
 #endif
 #if BENCH_HAVE_STATEFUL
     stateful_curves,
+#endif
+#if BENCH_LTTNG
+    lttng_curves,
 #endif
 };
 #define BENCH_COUNT(a) (sizeof(a) / sizeof((a)[0]))

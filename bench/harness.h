@@ -464,7 +464,19 @@ static void bench_row(const bench_case *c, const bench_result *r) {
     fflush(stdout);
 }
 
-static int bench_selected(const char *name, const char *only) { return !only || strstr(name, only) != NULL; }
+/* only: NULL (all), or '|'-separated parts, one of which name contains. */
+static int bench_selected(const char *name, const char *only) {
+    const char *part = only;
+    if (!only) return 1;
+    for (;;) {
+        const char *end = strchr(part, '|');
+        size_t len = end ? (size_t)(end - part) : strlen(part), i;
+        for (i = 0; len && name[i]; i++)
+            if (strncmp(name + i, part, len) == 0) return 1;
+        if (!end) return 0;
+        part = end + 1;
+    }
+}
 
 static void bench_table(const bench_case *cases, const char *only) {
     const bench_case *c;
