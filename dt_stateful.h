@@ -1499,6 +1499,7 @@ static void dts__ctx_init(dts__ctx *k, dt_block *b, dt_exec *x, dts__stripe *s, 
     fx->n = 0;
     fx->used = 0;
     fx->now = now;
+    fx->tid = 0;
 }
 
 /* Fires the timeouts of stripe i due at now, earliest first, each with its
