@@ -15,6 +15,7 @@
 #define DT_SYSLOG_REPLACE 1
 #include "examples/adapters/dt_syslog.h"
 #include "examples/adapters/dt_logcb.h"
+#include "examples/probes/dt_probe.h"
 
 /* ---- capture ------------------------------------------------------------ */
 #define AD_MAX 64
@@ -407,4 +408,101 @@ SUITE(adapters) {
     RUN_TEST(syslog_one_site_two_formats_keeps_the_first_name);
     RUN_TEST(logc_style_callback_turns_records_into_typed_events);
     RUN_TEST(zlog_style_text_records_become_named_events_with_a_message);
+}
+
+/* ---- probes (examples/probes/dt_probe.h) --------------------------------- */
+
+TEST beacon_emits_its_condition_and_values_only_when_the_condition_fails(void) {
+    dt_engine *e = ad_engine(NULL);
+    uint64_t len, cap = 8;
+    ASSERT(e);
+    for (len = 7; len <= 9; len++) DT_BEACON(len <= cap, "BeaconBufferOverrun", DT_U64("len", len), DT_U64("cap", cap));
+    DT_BEACON(cap == 0, "BeaconNoFields");
+    ASSERT_EQ(2, acap.n);
+    ASSERT_STR_EQ("BeaconBufferOverrun@error{condition=\"len <= cap\",len=9u,cap=8u}", acap.text[0]);
+    ASSERT_EQ(ref_fnv1a("BeaconBufferOverrun"), acap.id[0]);
+    ASSERT_STR_EQ("BeaconNoFields@error{condition=\"cap == 0\"}", acap.text[1]);
+    dt_destroy(e);
+    PASS();
+}
+
+TEST beacon_silenced_by_a_program_never_evaluates_its_fields(void) {
+    dt_engine *e = ad_engine("level Beacon* = off");
+    int i;
+    ASSERT(e);
+    for (i = 0; i < 3; i++) DT_BEACON(i < 0, "BeaconSilenced", DT_I64("i", ad_counted(i)));
+    ASSERT_EQ(0, acap.n);
+    ASSERT_EQ(0, ad_evals);
+    dt_destroy(e);
+    PASS();
+}
+
+/* Scenario 9's depths, then back under and over again: one event per
+ * excursion. */
+TEST depth_expectation_fires_once_per_excursion_and_marks_recovery(void) {
+    static const int64_t depths[] = { 9999, 10000, 10001, 10002, 10000, 10001 };
+    dt_queue_expect q = DT_QUEUE_EXPECT("jobs", 10000, 0);
+    dt_engine *e = ad_engine(NULL);
+    size_t i;
+    ASSERT(e);
+    for (i = 0; i < sizeof depths / sizeof depths[0]; i++) dt_expect_depth(&q, depths[i]);
+    ASSERT_EQ(3, acap.n);
+    ASSERT_STR_EQ("ExpectDepthExceeded@warn{queue=\"jobs\",depth=10001,bound=10000}", acap.text[0]);
+    ASSERT_STR_EQ("ExpectDepthRecovered@info{queue=\"jobs\",depth=10000,bound=10000}", acap.text[1]);
+    ASSERT_STR_EQ("ExpectDepthExceeded@warn{queue=\"jobs\",depth=10001,bound=10000}", acap.text[2]);
+    dt_expect_wait(&q, 5000000000ll);            /* no wait bound declared */
+    ASSERT_EQ(3, acap.n);
+    dt_destroy(e);
+    PASS();
+}
+
+TEST wait_expectation_fires_for_every_item_over_the_bound(void) {
+    dt_queue_expect q = DT_QUEUE_EXPECT("jobs", 0, 200000000);
+    dt_engine *e = ad_engine(NULL);
+    ASSERT(e);
+    dt_expect_wait(&q, 150000000);
+    dt_expect_wait(&q, 200000000);
+    dt_expect_wait(&q, 250000000);
+    dt_expect_wait(&q, 200000001);
+    dt_expect_depth(&q, 1000000);                /* no depth bound declared */
+    ASSERT_EQ(2, acap.n);
+    ASSERT_STR_EQ("ExpectWaitExceeded@warn{queue=\"jobs\",wait_ns=250000000,bound=200000000}", acap.text[0]);
+    ASSERT_STR_EQ("ExpectWaitExceeded@warn{queue=\"jobs\",wait_ns=200000001,bound=200000000}", acap.text[1]);
+    dt_destroy(e);
+    PASS();
+}
+
+static uint32_t ad_ab_ref(const char *feature, uint64_t unit, uint32_t n) {
+    unsigned char buf[64];
+    size_t len = strlen(feature), i;
+    memcpy(buf, feature, len);
+    buf[len] = 0;
+    for (i = 0; i < 8; i++) buf[len + 1 + i] = (unsigned char)(unit >> (8 * i));
+    return (uint32_t)(ref_fnv1a_n(buf, len + 9) % n);
+}
+
+TEST ab_pick_is_fnv_of_feature_and_unit_and_tags_a_field(void) {
+    dt_engine *e = ad_engine(NULL);
+    int counts[2] = { 0, 0 };
+    uint64_t u;
+    ASSERT(e);
+    for (u = 0; u < 1000; u++) {
+        uint32_t v = dt_ab_pick("checkout_flow", u, 2);
+        ASSERT_EQ(ad_ab_ref("checkout_flow", u, 2), v);
+        counts[v]++;
+    }
+    ASSERT(counts[0] > 400 && counts[1] > 400);
+    ASSERT_EQ(0u, dt_ab_pick("x", 1, 0));
+    DT_EMIT(DT_INFO, "LogCheckout", DT_AB("checkout_flow", "new"), DT_I64("ms", 182));
+    ASSERT_STR_EQ("LogCheckout@info{ab.checkout_flow=\"new\",ms=182}", acap.text[0]);
+    dt_destroy(e);
+    PASS();
+}
+
+SUITE(probes) {
+    RUN_TEST(beacon_emits_its_condition_and_values_only_when_the_condition_fails);
+    RUN_TEST(beacon_silenced_by_a_program_never_evaluates_its_fields);
+    RUN_TEST(depth_expectation_fires_once_per_excursion_and_marks_recovery);
+    RUN_TEST(wait_expectation_fires_for_every_item_over_the_bound);
+    RUN_TEST(ab_pick_is_fnv_of_feature_and_unit_and_tags_a_field);
 }
