@@ -22,7 +22,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 mkdir -p "$out"
-make -s B="$out" "$out/dt"
+make -s B="$out" "$out/dt" 2> "$out/host-build.log" || { cat "$out/host-build.log"; exit 1; }
 "$out/dt" replay --self "$fw/program.dt" "$fw/events.jsonl" > "$out/host.jsonl"
 [ -s "$out/host.jsonl" ] || { echo "FAIL: dt replay printed nothing"; exit 1; }
 
@@ -49,6 +49,7 @@ run_firmware() {
   fi
   grep '^#' "$dir/uart.log"
   echo "ok: $name: $(wc -l < "$dir/replay.jsonl") lines identical to dt replay"
+  grep -E 'warning:' "$dir/dt_impl.warnings" | sed 's/^/  arm-none-eabi-gcc: /' || true
 }
 
 run_firmware firmware
