@@ -4,11 +4,12 @@
  *     make bench-smoke      a quick run for CI: checks each case's effect, not its speed
  *     make bench-report     bench + hyperfine + LTTng peer; rewrites docs/performance.md
  *
- *     bench [--quick] [--only TEXT] [--no-curves] [--data DIR] [--list]
+ *     bench [--quick] [--only TEXT] [--no-curves] [--data DIR] [--list] [--count N]
  *
  * --only runs the cases (and curves) whose name contains TEXT (or one of
- * TEXT's '|'-separated parts); --data writes
- * each curve as DIR/<plot>-<n>.dat plus DIR/<plot>.gp for gnuplot.
+ * TEXT's '|'-separated parts; "=NAME": exactly NAME); --data writes
+ * each curve as DIR/<plot>-<n>.dat plus DIR/<plot>.gp for gnuplot; --count N
+ * runs N events of each case once, untimed (bench/callgrind.sh).
  *
  * HOW EACH CASE IS MEASURED (bench/harness.h): n is grown until one run
  * takes about 100 ms (2 ms with --quick); five runs of n events give the
@@ -368,13 +369,14 @@ static long bench_vm_hwm_kib(void) {
 }
 
 static int bench_usage(void) {
-    fprintf(stderr, "usage: bench [--quick] [--only TEXT] [--no-curves] [--data DIR] [--list]\n");
+    fprintf(stderr, "usage: bench [--quick] [--only TEXT] [--no-curves] [--data DIR] [--list] [--count N]\n");
     return 2;
 }
 
 int main(int argc, char **argv) {
     const char *only = NULL;
     int quick = 0, curves = 1, i;
+    uint64_t count = 0;
     size_t t;
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) quick = 1;
@@ -382,7 +384,12 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--list") == 0) { bench_list(); return 0; }
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
         else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) g_bench_data_dir = argv[++i];
+        else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) count = strtoull(argv[++i], NULL, 10);
         else return bench_usage();
+    }
+    if (count) {
+        for (t = 0; t < BENCH_COUNT(bench_tables); t++) bench_count(bench_tables[t], only, count);
+        return 0;
     }
     if (quick) { g_bench_run_ns = 2e6; g_bench_samples = 2000; }
     bench_calibrate_cycles();
@@ -396,6 +403,7 @@ int main(int argc, char **argv) {
     bench_baseline();
     for (t = 0; t < BENCH_COUNT(bench_tables); t++) bench_table(bench_tables[t], only);
     for (t = 0; t < BENCH_COUNT(bench_curve_tables); t++) bench_plots_register(bench_curve_tables[t]);
+    if (curves) printf("\n### Scaling curves\n");
     if (curves)
         for (t = 0; t < BENCH_COUNT(bench_curve_tables); t++) bench_curves(bench_curve_tables[t], only);
     printf("\nbench: peak resident set %ld KiB; %d skipped; %d check%s failed\n", bench_vm_hwm_kib(), g_bench_skipped,

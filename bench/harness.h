@@ -464,10 +464,12 @@ static void bench_row(const bench_case *c, const bench_result *r) {
     fflush(stdout);
 }
 
-/* only: NULL (all), or '|'-separated parts, one of which name contains. */
+/* only: NULL (all), "=NAME" (exactly that name), or '|'-separated parts,
+ * one of which name contains. */
 static int bench_selected(const char *name, const char *only) {
     const char *part = only;
     if (!only) return 1;
+    if (only[0] == '=') return strcmp(name, only + 1) == 0;
     for (;;) {
         const char *end = strchr(part, '|');
         size_t len = end ? (size_t)(end - part) : strlen(part), i;
@@ -485,6 +487,25 @@ static void bench_table(const bench_case *cases, const char *only) {
         if (!bench_selected(c->name, only)) continue;
         r = bench_measure(c, c->param, 1);
         bench_row(c, &r);
+    }
+}
+
+/* --count N: every selected case runs N events once, untimed, for
+ * instruction counts (bench/callgrind.sh subtracts two such runs). */
+static void bench_count(const bench_case *cases, const char *only, uint64_t n) {
+    const bench_case *c;
+    for (c = cases; c->name; c++) {
+        if (!bench_selected(c->name, only)) continue;
+        g_bench_param = c->param;
+        if (c->setup && c->setup(c->param)) {
+            printf("%s: skipped: %s\n", c->name, g_bench_skip);
+        } else {
+            c->run(0, n);
+            printf("%s: %llu events\n", c->name, (unsigned long long)n);
+        }
+        if (g_bench_engine) dt_destroy(g_bench_engine);
+        g_bench_engine = NULL;
+        g_bench_no_timestamps = g_bench_real_clock = 0;
     }
 }
 
