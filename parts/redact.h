@@ -142,7 +142,7 @@ static size_t dtq__ipv4(const char *s, size_t n, size_t i) {
 static size_t dtq__ipv6(const char *s, size_t n, size_t i) {
     size_t p = i, groups = 0, h, v4;
     int compressed = 0;
-    if (i > 0 && (s[i - 1] == '.' || s[i - 1] == ':' || s[i - 1] == '_')) return 0;
+    if (i > 0 && (dtq__is(s, n, i - 1, DTQ__ALNUM) || s[i - 1] == '.' || s[i - 1] == ':' || s[i - 1] == '_')) return 0;
     if (dtq__has(s, n, p, "::", 2)) {
         compressed = 1;
         p += 2;
@@ -228,10 +228,14 @@ static size_t dtq__card_groups(const char *s, size_t n, size_t i, char sep, size
 /* Card number: 13-19 digits passing Luhn, contiguous or in groups, at a word
  * start and not part of a longer digit run (a 20-digit id, a dotted or
  * dashed number). A 16-digit id failing Luhn is left alone; so are hex
- * hashes and UUIDs, whose digit runs end in a letter or a '-' group. */
+ * hashes and UUIDs, whose digit runs end in a letter or a '-' group. The
+ * first digit must be 2-6 (Mastercard, Amex/Diners/JCB, Visa, Mastercard,
+ * Discover/UnionPay/Maestro): without it one epoch timestamp in ten (13
+ * digits in ms, 19 in ns, all starting with 1) would pass Luhn. */
 static size_t dtq__card(const char *s, size_t n, size_t i) {
     size_t run = dtq__run_max(s, n, i, DTQ__DIGIT, 20) - i, e, total;
     char sep;
+    if (s[i] < '2' || s[i] > '6') return 0;
     if (run >= 13 && run <= 19) {
         e = i + run;
         if (dtq__digits_precede(s, i, '-') || dtq__digits_continue(s, n, e, '-')) return 0;
