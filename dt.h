@@ -831,6 +831,12 @@ DT_API dt_engine *dt_compiler_engine(dt_compiler *c);
 DT_API void dt_compiler_scope(dt_compiler *c, const dt_pattern *patterns, uint32_t n);
 /* Subscribes b to events matching p; on_event receives tag. */
 DT_API int dt_subscribe(dt_compiler *c, dt_block *b, const dt_pattern *p, int tag);
+/* Drops events matching p before any block sees them, when no block before
+ * this point subscribes to an overlapping pattern (returns 1; 0: the caller
+ * must subscribe and drop itself). A name nothing else subscribes to is then
+ * switched off at its call sites: a whole-event drop costs what a disabled
+ * site costs. */
+DT_API int dt_compiler_drop(dt_compiler *c, const dt_pattern *p);
 /* Declares that the program uses risk class r at token t (policy check). */
 DT_API int dt_compiler_risk(dt_compiler *c, int risk, const dt_token *at, const char *what);
 
@@ -1432,6 +1438,7 @@ typedef struct dt__route {
     uint64_t id;
     dt_str name;
     int level;                   /* export threshold from the rules */
+    int drop;                    /* dropped before any block sees it (dt_compiler_drop) */
     uint32_t nsubs;
     dt__sub **subs;              /* program order */
 } dt__route;
@@ -2618,6 +2625,23 @@ DT_API int dt_subscribe(dt_compiler *c, dt_block *b, const dt_pattern *p, int ta
     s->tag = tag;
     s->pattern = *p;
     return DT_OK;
+}
+
+/* Two patterns that some name matches both. */
+static int dt__patterns_overlap(const dt_pattern *a, const dt_pattern *b) {
+    if (!a->prefix && !b->prefix) return dt__str_eq(a->text, b->text);
+    if (a->prefix && dt__starts(b->text, a->text)) return 1;
+    return b->prefix && dt__starts(a->text, b->text);
+}
+
+DT_API int dt_compiler_drop(dt_compiler *c, const dt_pattern *p) {
+    uint32_t i;
+    if (c->failed) return 0;
+    for (i = 0; i < c->nsubs; i++) if (dt__patterns_overlap(&c->subs[i].pattern, p)) return 0;
+    if (!DT__PUSH(c, c->subs, c->nsubs, c->cap_subs)) return 0;
+    memset(&c->subs[c->nsubs], 0, sizeof c->subs[0]);
+    c->subs[c->nsubs++].pattern = *p;           /* block NULL: a drop */
+    return 1;
 }
 
 DT_API int dt_compiler_risk(dt_compiler *c, int risk, const dt_token *at, const char *what) {
@@ -3887,18 +3911,22 @@ static int dt__route_add(dt_compiler *c, uint64_t id, dt_str name, const dt_patt
 /* Appends subscription s to every route it matches (count only when fill is
  * 0). Exact patterns go straight to their route; only wildcards visit the
  * table, so linking costs subscriptions + wildcards x routes. */
+static void dt__route_add_sub(dt__route *r, dt__sub *s, int fill) {
+    if (!s->block) { r->drop = 1; return; }     /* a drop, not a subscriber */
+    if (fill) r->subs[r->nsubs] = s;
+    r->nsubs++;
+}
+
 static void dt__route_subscribe(dt__program *p, dt__sub *s, int fill) {
     uint32_t k;
     if (!s->pattern.prefix) {
         dt__route *r = dt__route_find(p, s->pattern.id, s->pattern.text);
-        if (r) { if (fill) r->subs[r->nsubs] = s; r->nsubs++; }
+        if (r) dt__route_add_sub(r, s, fill);
         return;
     }
     for (k = 0; k < p->route_cap; k++) {
         dt__route *r = &p->routes[k];
-        if (!r->id || !dt__starts(r->name, s->pattern.text)) continue;
-        if (fill) r->subs[r->nsubs] = s;
-        r->nsubs++;
+        if (r->id && dt__starts(r->name, s->pattern.text)) dt__route_add_sub(r, s, fill);
     }
 }
 
@@ -4381,10 +4409,14 @@ static void dt__override_clear(dt_engine *e, uint64_t change) {
 static DT__TLS uint64_t dt__tls_boost_change;   /* set while a program's boosts are applied */
 
 /* ---- dispatch ---------------------------------------------------------- */
+/* 1: a block subscribes to this unrouted name; -1: only a drop matches
+ * it; 0: nothing. */
 static int dt__wild_matches(const dt__program *p, uint64_t id, dt_str name) {
     uint32_t i;
-    for (i = 0; i < p->nwild; i++) if (dt__pattern_matches(&p->wild[i]->pattern, id, name)) return 1;
-    return 0;
+    int r = 0;
+    for (i = 0; i < p->nwild; i++)
+        if (dt__pattern_matches(&p->wild[i]->pattern, id, name)) { if (p->wild[i]->block) return 1; r = -1; }
+    return r;
 }
 
 static int dt__threshold(dt_engine *e, const dt__program *p, const dt__route *r, dt_str name, int64_t now) {
@@ -4414,8 +4446,11 @@ static uint32_t dt__site_mode(dt_engine *e, dt_site *s) {
     if (DT__LOAD(&e->ripcord)) {
         mode = s->level >= e->desc.default_level ? DT_SITE_EXPORT : DT_SITE_OFF;
     } else {
+        int wild = 0;
         if (p) route = dt__route_find(p, s->id, name);
-        if (p && ((route && route->nsubs) || (!route && dt__wild_matches(p, s->id, name)))) mode = DT_SITE_PROCESS;
+        if (p && !route) wild = dt__wild_matches(p, s->id, name);
+        if (p && ((route && route->nsubs) || wild > 0)) mode = DT_SITE_PROCESS;
+        else if ((route && route->drop) || wild < 0) mode = DT_SITE_OFF;     /* dropped before anyone sees it */
         else mode = s->level >= dt__threshold(e, p, route, name, dt__engine_time(e)) ? DT_SITE_EXPORT : DT_SITE_OFF;
         /* a timed change must be re-checked per event until it expires */
         if (mode == DT_SITE_EXPORT && DT__LOAD(&e->noverrides)) mode = DT_SITE_PROCESS;
@@ -4459,10 +4494,14 @@ static void dt__process(dt_engine *e, dt__program *p, const dt_event *ev, dt__sl
     x.now = dt__event_time(e, ev);
     r = dt__route_find(p, ev->id, ev->name);
     if (r) {
+        x.dropped = r->drop;
         for (i = 0; i < r->nsubs; i++) dt__run_block(&x, r->subs[i]);
     } else {
-        for (i = 0; i < p->nwild; i++)
-            if (dt__pattern_matches(&p->wild[i]->pattern, ev->id, ev->name)) dt__run_block(&x, p->wild[i]);
+        for (i = 0; i < p->nwild; i++) {
+            if (!dt__pattern_matches(&p->wild[i]->pattern, ev->id, ev->name)) continue;
+            if (p->wild[i]->block) dt__run_block(&x, p->wild[i]);
+            else x.dropped = 1;
+        }
     }
     dt__export(e, sl, &x.ev, x.dropped, dt__threshold(e, p, r, ev->name, x.now));
 }

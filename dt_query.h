@@ -1011,7 +1011,12 @@ static int dtq__compile(dt_compiler *c, dt_block *b) {
     if (!q->ops) return DT_ERR_NOMEM;
     memcpy(q->ops, ops, sizeof(dtq__op) * q->nops);
     dt_block_set_state(b, q);
-    for (i = 0; i < npats; i++) if (dt_subscribe(c, b, &pats[i], 0)) return DT_ERR_SYNTAX;
+    for (i = 0; i < npats; i++) {
+        /* `| drop` alone: the core drops it before anyone sees it, and a
+         * call site nothing else wants is switched off */
+        if (q->nops == 1 && q->ops[0].kind == DTQ__DROP && dt_compiler_drop(c, &pats[i])) continue;
+        if (dt_subscribe(c, b, &pats[i], 0)) return DT_ERR_SYNTAX;
+    }
     return DT_OK;
 }
 
