@@ -569,8 +569,9 @@ static void bench_plot_series(const bench_curve *cv, int index, int first_of_plo
     FILE *gp = bench_data_file(cv, ".gp", first_of_plot ? "w" : "a");
     if (!gp) return;
     if (first_of_plot)
-        fprintf(gp, "set terminal png size 800,480\nset output '%s.png'\nset title '%s'\nset logscale x\n"
-                    "set xlabel '%s'\nset ylabel '%s'\nset key top left\nset grid\nplot \\\n",
+        fprintf(gp, "set terminal png size 900,600 noenhanced\nset output '%s.png'\nset title '%s'\n"
+                    "set logscale xy\nset format y '%%g'\nset xlabel '%s'\nset ylabel '%s (log scale)'\n"
+                    "set key below\nset grid\nplot \\\n",
                 cv->plot, cv->title, cv->x_label, cv->y_label);
     else
         fprintf(gp, ", \\\n");
