@@ -837,6 +837,10 @@ DT_API int dt_subscribe(dt_compiler *c, dt_block *b, const dt_pattern *p, int ta
  * switched off at its call sites: a whole-event drop costs what a disabled
  * site costs. */
 DT_API int dt_compiler_drop(dt_compiler *c, const dt_pattern *p);
+/* Checks that events in scope (dt_compiler_scope) with a registered schema
+ * have a field `name`; a deploy error at `at` (with the known fields as a
+ * hint) if not. Gives its type when every event in scope agrees. */
+DT_API int dt_compiler_field(dt_compiler *c, const dt_token *at, dt_str name, dt_type *type);
 /* Declares that the program uses risk class r at token t (policy check). */
 DT_API int dt_compiler_risk(dt_compiler *c, int risk, const dt_token *at, const char *what);
 
@@ -2774,6 +2778,12 @@ static int dt__field_type(dt_compiler *c, const dt_token *at, dt_str name, dt_ty
         }
     }
     return DT_OK;
+}
+
+DT_API int dt_compiler_field(dt_compiler *c, const dt_token *at, dt_str name, dt_type *type) {
+    dt_type local;
+    if (c->failed) return c->failed;
+    return dt__field_type(c, at, name, type ? type : &local);
 }
 
 static int dt__find_function(dt_engine *e, dt_str name) {

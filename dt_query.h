@@ -169,16 +169,14 @@ static uint64_t dtq__fnv(uint64_t h, const void *p, size_t n) {
     return h;
 }
 
+/* Numbers hash by their bits and type in one mixing step; strings byte by
+ * byte. Stable across runs (sampling decisions and dcount depend on it). */
 static uint64_t dtq__value_hash(uint64_t h, dt_value v) {
-    unsigned char b[9];
     uint64_t u = v.as.u64;
-    int i;
     if (v.type == DT_TYPE_STR || v.type == DT_TYPE_BYTES) return dtq__fnv(h ^ (uint64_t)v.type, v.as.str.ptr, v.as.str.len);
     if (v.type == DT_TYPE_BOOL) u = (uint64_t)v.as.b;
     if (v.type == DT_TYPE_NULL) u = 0;
-    b[0] = (unsigned char)v.type;
-    for (i = 0; i < 8; i++) b[1 + i] = (unsigned char)(u >> (8 * i));
-    return dtq__fnv(h, b, 9);
+    return dtq__mix(h ^ dtq__mix(u + ((uint64_t)v.type << 56) + 0x9e3779b97f4a7c15ull));
 }
 
 static int64_t dtq__floor_div(int64_t a, int64_t b) {
@@ -824,13 +822,20 @@ static void dtq__summarize_carry(dt_block *tb, dtq__summarize *to, dt_block *fb,
 /* >>compile: operator lists ------------------------------------------------- */
 static int dtq__field_list(dt_compiler *c, dt_str **out, dt_str **from, uint32_t *n, int pairs) {
     dt_str names[DT_MAX_FIELDS], olds[DT_MAX_FIELDS];
+    dt_token at;
     uint32_t k = 0;
     do {
         if (k == DT_MAX_FIELDS)
             return dt_compile_error(c, dt_peek(c), DT_ERR_LIMIT, "too many fields in one list (at most 64)", NULL);
+        at = *dt_peek(c);
         if (dt_expect_ident(c, &names[k], "a field name")) return DT_ERR_SYNTAX;
-        if (pairs && (dt_expect(c, "=", "write project-rename new_name = old_name") ||
-                      dt_expect_ident(c, &olds[k], "the field to rename"))) return DT_ERR_SYNTAX;
+        if (!pairs && dt_compiler_field(c, &at, names[k], NULL)) return DT_ERR_SYNTAX;
+        if (pairs) {
+            if (dt_expect(c, "=", "write project-rename new_name = old_name")) return DT_ERR_SYNTAX;
+            at = *dt_peek(c);
+            if (dt_expect_ident(c, &olds[k], "the field to rename") || dt_compiler_field(c, &at, olds[k], NULL))
+                return DT_ERR_SYNTAX;
+        }
         k++;
     } while (dt_accept(c, ","));
     *out = (dt_str *)dt_compiler_alloc(c, sizeof(dt_str) * k);
