@@ -7,18 +7,22 @@
  * number of bytes or scans a run that no other attempt of the same detector
  * scans again (the argument is spelled out at each detector).
  *
- * How a scan works. dtq__find_secret walks the string once. Nearly every
- * secret begins at a *word start*: an ASCII letter or digit whose previous
- * byte (in the whole string, not only after `from`) is not one. Between word
- * starts the walk only skips bytes, which is what keeps a string without
- * secrets cheap (one table look-up per byte and a little work per word). At
- * a word start each enabled detector is tried anchored there; the two
- * secrets that can begin elsewhere have their own triggers: a PEM block
- * (`-----BEGIN`) and an IPv6 address that opens with `::`. The first
- * position that yields any candidate wins; among candidates there the
- * longest wins (so `1.2.3.4@example.com` is one e-mail, not an IPv4), ties
- * going to the detector tried first. The next call starts at the end of the
- * match, so matches never overlap and come in increasing order.
+ * How a scan works. dtq__find_secret walks the string once and stops only at
+ * trigger bytes (dtq__trigger): a digit, 'A', 'B' or 'b' that starts a word
+ * (an ASCII letter or digit whose previous byte, in the whole string, is
+ * not one), and the punctuation the other secrets carry: '@' (e-mail, whose
+ * local part is found looking back at most 64 bytes), '.' (a JWT header
+ * before it), ':' (IPv6), '_' and '-' (API-key prefixes such as ghp_ and
+ * xoxb-, looking back at most 6 bytes) and "-----BEGIN" (PEM). Everything
+ * else is skipped with one table look-up per byte, so a string without
+ * secrets costs little more than reading it. Looking back never goes
+ * before `from`, and a secret must start at a word start, so the scan finds
+ * the same matches whatever the caller's `from` was. The first trigger that
+ * yields a candidate wins (among its candidates the one that starts first,
+ * then the longest); a number or key glued to "@domain" gives way to the
+ * e-mail it is the local part of (`1.2.3.4@example.com` is one e-mail).
+ * The next call starts at the end of the match, so matches never overlap
+ * and come in increasing order; no trigger is looked at by two calls.
  *
  * What each detector accepts (and why the look-alikes next to it are left
  * alone) is written above its function; tests/data/redact_corpus.txt holds
@@ -41,9 +45,6 @@ typedef struct dtq__match {
  * detector's look-ahead for '@' bounded. */
 #define DTQ__EMAIL_LOCAL_MAX 64
 #define DTQ__EMAIL_DOMAIN_MAX 253
-/* How far one search for '@' reads ahead: a call never reads further than
- * this past the point where it stops. */
-#define DTQ__AT_WINDOW 256
 /* Longest PEM label we look at ("ENCRYPTED PRIVATE KEY" is 21). */
 #define DTQ__PEM_LABEL_MAX 40
 #define DTQ__NONE ((size_t)-1)
@@ -59,8 +60,7 @@ enum {
     DTQ__B64URL = 32,    /* base64url (JWT segments, some key bodies): alnum _ - */
     DTQ__TOKEN = 64,     /* RFC 6750 b64token without its '=' padding: alnum - . _ ~ + / */
     DTQ__UPNUM = 128,    /* AWS key id body: A-Z 0-9 */
-    DTQ__KEY1 = 256,     /* first byte of an API-key prefix in dtq__key_shapes */
-    DTQ__BEARER1 = 512   /* B b: first byte of "Bearer" */
+    DTQ__KEY1 = 256      /* first byte of an API-key prefix in dtq__key_shapes */
 };
 
 /* Bytes 128-255 (UTF-8 sequences) belong to no class: they separate words. */
@@ -69,9 +69,9 @@ static const unsigned short dtq__byte_class[256] = {
     0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
     0,   0,   0,   0,   0,   8,   0,   0,   0,   0,   0,  72,   0, 120,  72,  64,
     255, 255, 255, 255, 255, 255, 255, 255, 255, 255,   0,   0,   0,   0,   0,   0,
-    0, 509, 765, 253, 253, 253, 253, 249, 249, 249, 249, 249, 249, 249, 249, 249,
+    0, 509, 253, 253, 253, 253, 253, 249, 249, 249, 249, 249, 249, 249, 249, 249,
     249, 249, 249, 249, 249, 249, 249, 249, 249, 249, 249,   0,   0,   0,   0, 104,
-    0, 125, 637, 125, 125, 125, 125, 377, 121, 121, 121, 121, 121, 121, 121, 121,
+    0, 125, 125, 125, 125, 125, 125, 377, 121, 121, 121, 121, 121, 121, 121, 121,
     121, 121, 377, 377, 121, 121, 121, 121, 377, 121, 121,   0,   0,   0,  64,   0,
 };
 
@@ -251,40 +251,11 @@ static size_t dtq__card(const char *s, size_t n, size_t i) {
 
 /* ---- e-mail --------------------------------------------------------------- */
 
-/* Per-call state: where the next '@' is, and what the e-mail through it
- * looks like, so that every word of a long local part does not look again. */
-typedef struct dtq__scan {
-    const char *s;
-    size_t n;
-    unsigned detectors;
-    size_t at;          /* the first '@' at or after the last query, or NONE */
-    size_t at_hi;       /* searched up to here: no '@' in [query, at_hi) when at is NONE */
-    size_t mail_at;     /* the '@' the two below describe, or NONE */
-    size_t mail_local;  /* a local part may start at or after this */
-    size_t mail_end;    /* end of a valid domain after mail_at, or 0 */
-} dtq__scan;
-
-/* The first '@' at or after i, searched in windows of DTQ__AT_WINDOW so a
- * call reads a bounded distance past where it stops; NONE when no '@' is
- * within reach of a local part starting at i. Queries come in increasing i. */
-static size_t dtq__next_at(dtq__scan *sc, size_t i) {
-    size_t lo, hi;
-    const void *hit;
-    if (sc->at != DTQ__NONE && sc->at >= i) return sc->at;
-    if (sc->at == DTQ__NONE && i < sc->at_hi && (sc->at_hi == sc->n || sc->at_hi - i > DTQ__EMAIL_LOCAL_MAX))
-        return DTQ__NONE;
-    lo = sc->at == DTQ__NONE && i < sc->at_hi ? sc->at_hi : i;
-    hi = sc->n - lo > DTQ__AT_WINDOW ? lo + DTQ__AT_WINDOW : sc->n;
-    hit = lo < hi ? memchr(sc->s + lo, '@', hi - lo) : NULL;
-    sc->at = hit ? (size_t)((const char *)hit - sc->s) : DTQ__NONE;
-    sc->at_hi = hi;
-    return sc->at;
-}
-
 /* The end of a domain of dot-separated labels from p: at least two labels,
  * the last letters only and at least 2 long ("user@localhost" has one label,
  * "lodash@4.17.21" a numeric last label). A trailing label that does not fit
- * is left out: "a@b.com.123" gives "a@b.com". 0 when none fits. */
+ * is left out: "a@b.com.123" gives "a@b.com". 0 when none fits. Reads at
+ * most 253 bytes, and never an '@': domains of two '@'s do not overlap. */
 static size_t dtq__domain(const char *s, size_t n, size_t p) {
     size_t lim = n - p > DTQ__EMAIL_DOMAIN_MAX ? p + DTQ__EMAIL_DOMAIN_MAX : n, end = 0, labels = 0, q;
     for (;;) {
@@ -297,26 +268,6 @@ static size_t dtq__domain(const char *s, size_t n, size_t p) {
         p = q + 1;
     }
     return end;
-}
-
-/* Describes the e-mail through the '@' at `at`: how far back its local part
- * may reach and where its domain ends. Done once per '@'. */
-static void dtq__mail_parse(dtq__scan *sc, size_t at) {
-    size_t lo = at > DTQ__EMAIL_LOCAL_MAX ? at - DTQ__EMAIL_LOCAL_MAX : 0, p = at;
-    while (p > lo && (dtq__byte_class[(unsigned char)sc->s[p - 1]] & DTQ__LOCAL)) p--;
-    sc->mail_at = at;
-    sc->mail_local = p;
-    sc->mail_end = dtq__domain(sc->s, sc->n, at + 1);
-}
-
-/* E-mail local@domain.tld starting at the word start i: the local part is
- * alnum and . _ % + - (at most 64 bytes), so leading punctuation stays
- * outside the match. */
-static size_t dtq__email(dtq__scan *sc, size_t i) {
-    size_t at = dtq__next_at(sc, i);
-    if (at == DTQ__NONE || at - i > DTQ__EMAIL_LOCAL_MAX) return 0;
-    if (sc->mail_at != at) dtq__mail_parse(sc, at);
-    return i >= sc->mail_local ? sc->mail_end : 0;
 }
 
 /* ---- tokens: bearer, JWT, API keys --------------------------------------- */
@@ -345,12 +296,12 @@ static int dtq__bearer(const char *s, size_t n, size_t i, size_t *start, size_t 
 }
 
 /* JWT: three base64url segments joined by '.', the header starting "eyJ"
- * ('{"' in base64) and at least 10 long; the signature may be empty (alg
+ * ('{"' in base64) at a word start and at least 10 long; the signature may be empty (alg
  * none). A fourth segment makes it something else. Each attempt reads three
  * segments, and a segment is read by at most three attempts. */
 static size_t dtq__jwt(const char *s, size_t n, size_t i) {
     size_t a, b, c;
-    if (!dtq__has(s, n, i, "eyJ", 3) || (i > 0 && (s[i - 1] == '_' || s[i - 1] == '-'))) return 0;
+    if (!dtq__has(s, n, i, "eyJ", 3) || (i > 0 && dtq__is(s, n, i - 1, DTQ__B64URL))) return 0;
     a = dtq__run(s, n, i, DTQ__B64URL);
     if (a - i < 10 || !dtq__is_char(s, n, a, '.')) return 0;
     b = dtq__run(s, n, a + 1, DTQ__B64URL);
@@ -391,12 +342,12 @@ static const dtq__key_shape dtq__key_shapes[] = {
     {"rk_test_", 8, 16, 0, DTQ__ALNUM},
 };
 
-/* API key / access token at the word start i (not after '_', which would
- * make it the tail of a longer name). The body is a maximal run, so the key
- * is followed by neither a body byte nor another letter or digit. */
+/* API key / access token at the word start i (not after '_' or '-', which
+ * would make it the tail of a longer name). The body is a maximal run, so
+ * the key is followed by neither a body byte nor another letter or digit. */
 static size_t dtq__apikey(const char *s, size_t n, size_t i) {
     size_t k, b, e;
-    if (i > 0 && s[i - 1] == '_') return 0;
+    if (i > 0 && (dtq__is(s, n, i - 1, DTQ__ALNUM) || s[i - 1] == '_' || s[i - 1] == '-')) return 0;
     for (k = 0; k < sizeof dtq__key_shapes / sizeof dtq__key_shapes[0]; k++) {
         const dtq__key_shape *ks = &dtq__key_shapes[k];
         if (s[i] != ks->prefix[0] || !dtq__has(s, n, i, ks->prefix, ks->prefix_len)) continue;
@@ -448,6 +399,20 @@ static size_t dtq__pem(const char *s, size_t n, size_t i) {
 
 /* ---- the scan ------------------------------------------------------------- */
 
+/* Which detectors a byte can trigger. The scan stops only at these: a
+ * digit or A/B/b that starts a word, and the punctuation every other secret
+ * carries ('@' e-mail, '.' JWT, ':' IPv6, '_' and '-' API keys, '-' PEM). */
+static const unsigned char dtq__trigger[256] = {
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,  96,  16,   0,
+    134, 134, 134, 134, 134, 134, 134, 134, 134, 134,   4,   0,   0,   0,   0,   0,
+    1,  32,   8,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,  32,
+    0,   0,   8,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+};
+
 /* Keeps the candidate that starts first; at the same start the longer one. */
 static void dtq__consider(dtq__match *best, size_t start, size_t end, int detector) {
     if (end <= start) return;
@@ -457,29 +422,96 @@ static void dtq__consider(dtq__match *best, size_t start, size_t end, int detect
     best->detector = detector;
 }
 
-/* Every enabled detector that can start at the word start i. */
-static void dtq__try_word(dtq__scan *sc, size_t i, dtq__match *best) {
-    const char *s = sc->s;
-    size_t n = sc->n, t0, t1;
-    unsigned d = sc->detectors, cls = dtq__byte_class[(unsigned char)s[i]];
-    if ((d & DTQ_DET_JWT) && s[i] == 'e') dtq__consider(best, i, dtq__jwt(s, n, i), DTQ_DET_JWT);
-    if ((d & DTQ_DET_APIKEY) && (cls & DTQ__KEY1)) dtq__consider(best, i, dtq__apikey(s, n, i), DTQ_DET_APIKEY);
-    if ((d & DTQ_DET_BEARER) && (cls & DTQ__BEARER1) && dtq__bearer(s, n, i, &t0, &t1))
-        dtq__consider(best, t0, t1, DTQ_DET_BEARER);
-    if (d & DTQ_DET_EMAIL) dtq__consider(best, i, dtq__email(sc, i), DTQ_DET_EMAIL);
-    if (cls & DTQ__DIGIT) {
-        if (d & DTQ_DET_CARD) dtq__consider(best, i, dtq__card(s, n, i), DTQ_DET_CARD);
-        if (d & DTQ_DET_IPV4) dtq__consider(best, i, dtq__ipv4(s, n, i), DTQ_DET_IPV4);
-    }
-    if ((d & DTQ_DET_IPV6) && (cls & DTQ__HEX)) dtq__consider(best, i, dtq__ipv6(s, n, i), DTQ_DET_IPV6);
+/* E-mail local@domain.tld through the '@' at `at`, found from the '@': the
+ * local part is the run of alnum and . _ % + - before it (at most 64 bytes,
+ * not before `from`), starting at its first word start, so leading
+ * punctuation stays outside. Reads at most 64 bytes back, never past an
+ * earlier '@'. */
+static void dtq__email_at(const char *s, size_t n, size_t from, size_t at, dtq__match *best) {
+    size_t lo = at - from > DTQ__EMAIL_LOCAL_MAX ? at - DTQ__EMAIL_LOCAL_MAX : from, q = at, end;
+    while (q > lo && (dtq__byte_class[(unsigned char)s[q - 1]] & DTQ__LOCAL)) q--;
+    while (q < at && !(dtq__is(s, n, q, DTQ__ALNUM) && (q == 0 || !dtq__is(s, n, q - 1, DTQ__ALNUM)))) q++;
+    if (q == at) return;
+    end = dtq__domain(s, n, at + 1);
+    if (end) dtq__consider(best, q, end, DTQ_DET_EMAIL);
 }
 
-/* The secrets that start on punctuation: "-----BEGIN" and "::1". */
-static void dtq__try_mark(dtq__scan *sc, size_t i, dtq__match *best) {
-    if (sc->s[i] == '-' && (sc->detectors & DTQ_DET_PEM))
-        dtq__consider(best, i, dtq__pem(sc->s, sc->n, i), DTQ_DET_PEM);
-    else if (sc->s[i] == ':' && (sc->detectors & DTQ_DET_IPV6))
-        dtq__consider(best, i, dtq__ipv6(sc->s, sc->n, i), DTQ_DET_IPV6);
+/* A word that starts with a digit: a card, an IPv4, or an IPv6 whose first
+ * group begins with a digit. The digit run decides which are worth trying. */
+static void dtq__at_number(const char *s, size_t n, unsigned d, size_t i, dtq__match *best) {
+    size_t run = dtq__run_max(s, n, i, DTQ__DIGIT, 20) - i;
+    char next = i + run < n ? s[i + run] : 0;
+    if ((d & DTQ_DET_CARD) && (run >= 13 || (run == 4 && (next == ' ' || next == '-'))))
+        dtq__consider(best, i, dtq__card(s, n, i), DTQ_DET_CARD);
+    if ((d & DTQ_DET_IPV4) && run <= 3 && next == '.') dtq__consider(best, i, dtq__ipv4(s, n, i), DTQ_DET_IPV4);
+    if ((d & DTQ_DET_IPV6) && run <= 4 && (next == ':' || dtq__is(s, n, i + run, DTQ__HEX)))
+        dtq__consider(best, i, dtq__ipv6(s, n, i), DTQ_DET_IPV6);
+}
+
+/* A word start that triggered: a number, "Bearer", or an A... key. */
+static void dtq__at_word(const char *s, size_t n, unsigned d, size_t i, dtq__match *best) {
+    size_t t0, t1;
+    if (s[i] >= '0' && s[i] <= '9') dtq__at_number(s, n, d, i, best);
+    else if (s[i] == 'A') dtq__consider(best, i, dtq__apikey(s, n, i), DTQ_DET_APIKEY);
+    else if ((d & DTQ_DET_BEARER) && dtq__bearer(s, n, i, &t0, &t1)) dtq__consider(best, t0, t1, DTQ_DET_BEARER);
+}
+
+/* '.' ends a JWT header: look back over its base64url run for "eyJ" at a
+ * word start (not cut by `from`). */
+static void dtq__at_dot(const char *s, size_t n, size_t from, size_t p, dtq__match *best) {
+    size_t q = p;
+    while (q > from && (dtq__byte_class[(unsigned char)s[q - 1]] & DTQ__B64URL)) q--;
+    if (q < p) dtq__consider(best, q, dtq__jwt(s, n, q), DTQ_DET_JWT);
+}
+
+/* ':' is inside every IPv6: one that opens with "::", or whose first group
+ * starts with a letter (a digit start was tried at the digit). */
+static void dtq__at_colon(const char *s, size_t n, size_t from, size_t p, dtq__match *best) {
+    size_t q = p;
+    if (dtq__is_char(s, n, p + 1, ':') && !(p > 0 && dtq__is(s, n, p - 1, DTQ__ALNUM))) {
+        dtq__consider(best, p, dtq__ipv6(s, n, p), DTQ_DET_IPV6);
+        return;
+    }
+    while (q > from && p - q < 4 && (dtq__byte_class[(unsigned char)s[q - 1]] & DTQ__HEX)) q--;
+    if (q < p && !(dtq__byte_class[(unsigned char)s[q]] & DTQ__DIGIT)) dtq__consider(best, q, dtq__ipv6(s, n, q), DTQ_DET_IPV6);
+}
+
+/* '_' or '-' right after a short word: the word may be a key prefix
+ * ("ghp_", "github_pat_", "sk_live_", "glpat-", "xoxb-"). */
+static void dtq__at_key_punct(const char *s, size_t n, size_t from, size_t p, dtq__match *best) {
+    size_t q = p;
+    while (q > from && p - q < 6 && (dtq__byte_class[(unsigned char)s[q - 1]] & DTQ__ALNUM)) q--;
+    if (q < p && (dtq__byte_class[(unsigned char)s[q]] & DTQ__KEY1)) dtq__consider(best, q, dtq__apikey(s, n, q), DTQ_DET_APIKEY);
+}
+
+/* Tries what the trigger byte at i can start; returns where to go on. */
+static size_t dtq__at_trigger(const char *s, size_t n, size_t from, unsigned d, size_t i, dtq__match *best) {
+    char c = s[i];
+    if (dtq__byte_class[(unsigned char)c] & DTQ__ALNUM) {
+        if (i == 0 || !(dtq__byte_class[(unsigned char)s[i - 1]] & DTQ__ALNUM)) dtq__at_word(s, n, d, i, best);
+        return best->detector ? i : dtq__run(s, n, i + 1, DTQ__ALNUM);
+    }
+    if (c == '@') dtq__email_at(s, n, from, i, best);
+    else if (c == '.') dtq__at_dot(s, n, from, i, best);
+    else if (c == ':') dtq__at_colon(s, n, from, i, best);
+    else {
+        if (c == '-' && (d & DTQ_DET_PEM)) dtq__consider(best, i, dtq__pem(s, n, i), DTQ_DET_PEM);
+        if (!best->detector && (d & DTQ_DET_APIKEY) && i > from) dtq__at_key_punct(s, n, from, i, best);
+    }
+    return i + 1;
+}
+
+/* The first byte at or after i that triggers one of `d`, or n: the loop a
+ * string without secrets spends its time in, so it tests eight bytes a step
+ * (eight independent look-ups, no branch between them). */
+static size_t dtq__next_trigger(const char *s, size_t n, size_t i, unsigned d) {
+    const unsigned char *u = (const unsigned char *)s;
+    const unsigned char *t = dtq__trigger;
+    for (; n - i >= 8; i += 8)
+        if ((t[u[i]] | t[u[i + 1]] | t[u[i + 2]] | t[u[i + 3]] | t[u[i + 4]] | t[u[i + 5]] | t[u[i + 6]] | t[u[i + 7]]) & d)
+            break;
+    while (i < n && !(t[u[i]] & d)) i++;
+    return i;
 }
 
 /* Finds the next secret at or after `from` in s[0..n) among `detectors`
@@ -487,34 +519,22 @@ static void dtq__try_mark(dtq__scan *sc, size_t i, dtq__match *best) {
  * m->start + m->len gives the next one: never overlapping, always later.
  * Reads s only (it need not be NUL-terminated); no state between calls. */
 static int dtq__find_secret(const char *s, size_t n, size_t from, unsigned detectors, dtq__match *m) {
-    dtq__scan sc;
     dtq__match best;
-    size_t i = from;
-    if (!s || !m || !(detectors & DTQ_DET_ALL) || from >= n) return 0;
-    sc.s = s;
-    sc.n = n;
-    sc.detectors = detectors;
-    sc.at = sc.mail_at = DTQ__NONE;
-    sc.at_hi = from;
-    sc.mail_local = sc.mail_end = 0;
+    size_t i = from, end;
+    unsigned d = detectors & DTQ_DET_ALL;
+    if (!s || !m || !d || from >= n) return 0;
     best.start = best.len = 0;
     best.detector = 0;
-    if (i > 0 && dtq__is(s, n, i - 1, DTQ__ALNUM)) i = dtq__run(s, n, i, DTQ__ALNUM);  /* mid-word */
-    while (i < n) {
-        unsigned cls = dtq__byte_class[(unsigned char)s[i]];
-        if (cls & DTQ__ALNUM) {
-            dtq__try_word(&sc, i, &best);
-            if (best.detector) break;
-            i = dtq__run(s, n, i + 1, DTQ__ALNUM);
-        } else {
-            if (s[i] == '-' || s[i] == ':') {
-                dtq__try_mark(&sc, i, &best);
-                if (best.detector) break;
-            }
-            i++;
-        }
+    for (;;) {
+        i = dtq__next_trigger(s, n, i, d);
+        if (i >= n) return 0;
+        i = dtq__at_trigger(s, n, from, d, i, &best);
+        if (best.detector) break;
     }
-    if (!best.detector) return 0;
+    /* A number or key glued to "@domain" is the local part of an address. */
+    end = best.start + best.len;
+    if ((d & DTQ_DET_EMAIL) && best.detector != DTQ_DET_EMAIL && dtq__is_char(s, n, end, '@'))
+        dtq__email_at(s, n, from, end, &best);
     *m = best;
     return 1;
 }
