@@ -298,9 +298,10 @@ static dt_value fq_value(fq_in *in) {
     switch (k) {
     case 0: v.type = DT_TYPE_STR; v.as.str = dt_cstr(strs[fq_pick(in, FQ_COUNT(strs))]); break;
     case 1: {
-        size_t n = fq_pick(in, 48);
-        if (n > in->n - in->at) n = in->n - in->at;
+        size_t n;
         v.type = fq_pick(in, 4) ? DT_TYPE_STR : DT_TYPE_BYTES;
+        n = fq_pick(in, 48);
+        if (n > in->n - in->at) n = in->n - in->at;      /* after the last byte read */
         v.as.str = dt_strn((const char *)in->p + in->at, n);
         in->at += n;
         break;
@@ -328,16 +329,23 @@ static dt_value fq_value(fq_in *in) {
     return v;
 }
 
+/* ts + d, saturated: the fuzzer itself must not overflow. */
+static int64_t fq_ts_add(int64_t ts, int64_t d) {
+    if (d > 0 && ts > INT64_MAX - d) return INT64_MAX;
+    if (d < 0 && ts < INT64_MIN - d) return INT64_MIN;
+    return ts + d;
+}
+
 /* Timestamps mostly walk forward by a few seconds, sometimes jump a window
  * or more, go back, or take an extreme value. */
 static int64_t fq_next_ts(fq_in *in, int64_t ts) {
     static const int64_t extremes[] = {1, INT64_MAX, INT64_MIN, INT64_MAX - 1000, INT64_MIN + 1000, -1};
     switch (fq_pick(in, 8)) {
-    case 0: return ts - (int64_t)fq_byte(in) * 1000000000LL;
-    case 1: return ts + (int64_t)fq_byte(in) * 60000000000LL;
+    case 0: return fq_ts_add(ts, -(int64_t)fq_byte(in) * 1000000000LL);
+    case 1: return fq_ts_add(ts, (int64_t)fq_byte(in) * 60000000000LL);
     case 2: return fq_pick(in, 4) ? ts : extremes[fq_pick(in, FQ_COUNT(extremes))];
     case 3: return 0;                                    /* the engine stamps it */
-    default: return ts + (int64_t)fq_byte(in) * 100000000LL;
+    default: return fq_ts_add(ts, (int64_t)fq_byte(in) * 100000000LL);
     }
 }
 

@@ -71,8 +71,8 @@ def ts_same(): return [2, 1]
 def ts_stamp(): return [3]
 def val_str(s):
     s = s.encode("latin-1") if isinstance(s, str) else s
-    return [1, len(s), 1] + list(s)
-def val_bytes(s): return [1, len(s), 0] + list(s)
+    return [1, 1, len(s)] + list(s)
+def val_bytes(s): return [1, 0, len(s)] + list(s)
 def val_pool(k): return [0, k]
 def val_i64pool(k): return [2, k]
 def val_i8(v): return [3, v & 255]
@@ -165,3 +165,6 @@ write("values-extreme", [query("star", [summarize([agg("sum", V["field"]("i")), 
 write("many-queries", [query("Logstar", [where(C["level"](0)), redact(3)]), query("LogLaunch", [project("s"), extend(V["upper"])]),
                        query("star", [sample(p=9), throttle(1, "1ms", by="s", keys=3)]), query("TransactionFailed", [summarize([agg("n")], every="1ns")])],
       sum([ev(n, [("s", val_pool(k % 18))], level=5 + 4 * (k % 4), ts=ts_fwd(k)) for k, n in enumerate(list(E) * 3)], []) + tick())
+write("regress-handover-taken-slot", [query("LogWelcomeBanner", [drop], "LogLaunch"), query("HealthCheckPing", [drop]),
+                                      query("LogEndFileHash", [away("fileName")]), query("TransactionFailed", [away("secret", "x")])],
+      redeploy())
