@@ -139,3 +139,18 @@ soak: $(B)/soak
 	$(B)/soak --events $(SOAK_EVENTS)
 soak-smoke: $(B)/soak
 	$(B)/soak --events 3000000
+
+# Adoption examples (docs/adoption.md): the hosts and the reload demo run
+# with virtual clocks; their output must match the .expected files.
+ADOPT_HDRS := $(HDRS) examples/hosts/host_common.h examples/probes/dt_probe.h
+$(B)/hash_service $(B)/work_queue: $(B)/%: examples/hosts/%.c $(ADOPT_HDRS) | $(B)
+	$(CC) $(CSTD) $(CFLAGS) $(WARN) $(THREADS) -I. -o $@ $<
+$(B)/reload: examples/reload/reload.c $(HDRS) | $(B)
+	$(CC) $(CSTD) $(CFLAGS) $(WARN) -I. -o $@ $<
+
+.PHONY: examples-check
+examples-check: $(B)/hash_service $(B)/work_queue $(B)/reload
+	@for h in hash_service work_queue; do \
+	  $(B)/$$h > $(B)/$$h.out && diff -u examples/hosts/$$h.expected $(B)/$$h.out || exit 1; echo "ok: $$h"; done
+	@mkdir -p $(B)/reload_demo && $(B)/reload --demo $(B)/reload_demo > $(B)/reload.out && \
+	  diff -u examples/reload/reload.expected $(B)/reload.out && echo "ok: reload"
