@@ -457,7 +457,7 @@ static int dts__parse_or(dts__cc *k, dts__expr **out) {
 /* The engine's expressions read event fields; a `$name` in one would read
  * a field of that name, never the variable. Refuse it rather than let it
  * silently be null: the source bytes the engine consumed are scanned. */
-static int dts__core_has_var(const char *p, const char *end) {
+static const char *dts__core_has_var(const char *p, const char *end) {
     char quote = 0;
     for (; p < end; p++) {
         if (quote) {
@@ -468,10 +468,10 @@ static int dts__core_has_var(const char *p, const char *end) {
         } else if (*p == '#' || (*p == '/' && p + 1 < end && p[1] == '/')) {
             while (p < end && *p != '\n') p++;
         } else if (*p == '$') {
-            return 1;
+            return p;
         }
     }
-    return 0;
+    return NULL;
 }
 
 /* A value or condition. Starting with a variable or elapsed()/count(): the
@@ -480,16 +480,20 @@ static int dts__core_has_var(const char *p, const char *end) {
 static int dts__parse_expr(dts__cc *k, dts__expr **out) {
     dt_token start = *dt_peek(k->c);
     const dt_token *end;
+    const char *dollar;
     dts__expr *e;
     k->depth = 0;
     if (dts__is_var(&start) || dts__is_machine_fn(k->c)) return dts__parse_or(k, out);
     if (!(e = dts__node(k, DTS__X_CORE)) || dt_parse_expr(k->c, &e->core)) return DT_ERR_SYNTAX;
     end = dt_peek(k->c);
     if (start.text.ptr && end->text.ptr && end->text.ptr > start.text.ptr &&
-        dts__core_has_var(start.text.ptr, end->text.ptr))
+        (dollar = dts__core_has_var(start.text.ptr, end->text.ptr)) != NULL) {
+        if (!memchr(start.text.ptr, '\n', (size_t)(dollar - start.text.ptr)))
+            start.column += (int)(dollar - start.text.ptr);              /* point at the variable */
         return dts__err(k, &start, DT_ERR_SYNTAX, "a machine variable must lead its expression",
                         "write `$x == hashValue and ...`, not `hashValue == $x`: an expression that starts "
                         "with a field is the engine's, which cannot see variables");
+    }
     *out = e;
     return DT_OK;
 }
@@ -780,7 +784,7 @@ static int dts__layout(dts__cc *k, dt_block *b) {
     m->shards = dt_compiler_shards(k->c, b, (m->by_tid || m->nkeys) ? DT_SHARDS : 1);
     if (!m->shards) return DT_ERR_NOMEM;
     n = dt_shards_count(m->shards);
-    m->nstripes = n < m->max ? n : m->max;
+    m->nstripes = n < m->max / 64u ? n : (m->max / 64u ? m->max / 64u : 1u);   /* stripes of 64 or more: LRU stays near global */
     m->stripes = (dts__stripe *)dt_compiler_alloc(k->c, sizeof(dts__stripe) * m->nstripes);
     if (!m->stripes) return DT_ERR_NOMEM;
     for (i = 0; i < m->nstripes; i++) {
@@ -1502,26 +1506,46 @@ static void dts__ctx_init(dts__ctx *k, dt_block *b, dt_exec *x, dts__stripe *s, 
     fx->tid = 0;
 }
 
-/* Fires the timeouts of stripe i due at now, earliest first, each with its
- * deadline as its time; effects leave between timeouts, outside the lock. */
-static void dts__fire_due(dt_block *b, dt_exec *x, uint32_t i, int64_t now) {
+/* Fires the earliest timeout of stripe i if it is due at now, with its
+ * deadline as its time; its effects leave outside the lock. 1 if it fired. */
+static int dts__fire_one(dt_block *b, dt_exec *x, uint32_t i, int64_t now) {
     dts__machine *m = (dts__machine *)dt_block_state(b);
     dts__stripe *s = &m->stripes[i];
     dts__effects fx;
     dts__ctx k;
-    uint32_t n;
-    for (n = 0; n < DT_STATEFUL_TIMER_FIRES; n++) {
-        uint32_t idx;
+    uint32_t idx;
+    dt_shard_lock(m->shards, i);
+    if (!s->nheap || dts__deadline(m, s, 0) > now) { dt_shard_unlock(m->shards, i); return 0; }
+    idx = s->heap[0];
+    dts__ctx_init(&k, b, x, s, &fx, dts__at(m, s, idx)->deadline);
+    k.in = dts__at(m, s, idx);
+    dts__heap_del(m, s, k.in);
+    dts__take(&k, &m->trans[m->timeout[k.in->state]]);
+    if (!dts__keep(m, k.in, k.now, m->windows)) dts__free(m, s, idx);
+    dt_shard_unlock(m->shards, i);
+    if (fx.n) dts__flush_effects(x, &fx);
+    return 1;
+}
+
+/* The stripe whose next timeout is earliest and due, or DTS__NIL. */
+static uint32_t dts__earliest(dts__machine *m, int64_t now) {
+    uint32_t i, best = DTS__NIL;
+    int64_t when = now;
+    for (i = 0; i < m->nstripes; i++) {
+        dts__stripe *s = &m->stripes[i];
         dt_shard_lock(m->shards, i);
-        if (!s->nheap || dts__deadline(m, s, 0) > now) { dt_shard_unlock(m->shards, i); return; }
-        idx = s->heap[0];
-        dts__ctx_init(&k, b, x, s, &fx, dts__at(m, s, idx)->deadline);
-        k.in = dts__at(m, s, idx);
-        dts__heap_del(m, s, k.in);
-        dts__take(&k, &m->trans[m->timeout[k.in->state]]);
-        if (!dts__keep(m, k.in, k.now, m->windows)) dts__free(m, s, idx);
+        if (s->nheap && dts__deadline(m, s, 0) <= when) { when = dts__deadline(m, s, 0); best = i; }
         dt_shard_unlock(m->shards, i);
-        dts__flush_effects(x, &fx);
+    }
+    return best;
+}
+
+/* Due timeouts of every stripe, in deadline order across stripes. */
+static void dts__fire_all(dt_block *b, dt_exec *x, int64_t now) {
+    dts__machine *m = (dts__machine *)dt_block_state(b);
+    uint32_t n, i;
+    for (n = 0; n < DT_STATEFUL_TIMER_FIRES * m->nstripes; n++) {
+        if ((i = dts__earliest(m, now)) == DTS__NIL || !dts__fire_one(b, x, i, now)) return;
     }
 }
 
@@ -1538,7 +1562,7 @@ static void dts__handle(dt_block *b, dt_exec *x, uint32_t mask, const char *key,
     dts__stripe *s = &m->stripes[i];
     dts__effects fx;
     dts__ctx k;
-    if (s->nheap) dts__fire_due(b, x, i, dt_exec_now(x));
+    for (idx = 0; s->nheap && idx < DT_STATEFUL_TIMER_FIRES && dts__fire_one(b, x, i, dt_exec_now(x)); idx++) {}
     dts__ctx_init(&k, b, x, s, &fx, dt_exec_now(x));
     k.has_event = 1;
     fx.tid = dt_exec_event(x)->tid;
@@ -1617,8 +1641,7 @@ static void dts__report_stats(dt_exec *x, dts__machine *m) {
 
 static void dts__tick(dt_block *b, dt_exec *x, int64_t now) {
     dts__machine *m = (dts__machine *)dt_block_state(b);
-    uint32_t i;
-    for (i = 0; i < m->nstripes; i++) dts__fire_due(b, x, i, now);
+    dts__fire_all(b, x, now);
     if (!m->nmetrics) return;
     dt_block_lock(b);
     if (m->win_open && now >= m->win_start + m->every) dts__close_window(x, m);
