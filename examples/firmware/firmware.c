@@ -269,25 +269,27 @@ static dt_desc fw_desc(size_t block_bytes, int print) {
     return d;
 }
 
-/* An engine with program.dt deployed, in the first block_bytes of the
- * block; NULL if they do not fit. */
-static dt_engine *fw_boot(size_t block_bytes, int print) {
+/* An engine with program.dt deployed (unless engine_only), in the first
+ * block_bytes of the block; NULL if they do not fit. */
+static dt_engine *fw_start(size_t block_bytes, int print, int engine_only) {
     dt_desc d = fw_desc(block_bytes, print);
     dt_engine *e = dt_create(&d);
-    if (e && dt_deploy(e, fw_program, fw_len(fw_program, fw_program_end), NULL) != DT_OK) {
+    if (e && !engine_only && dt_deploy(e, fw_program, fw_len(fw_program, fw_program_end), NULL) != DT_OK) {
         dt_destroy(e);
         e = NULL;
     }
     return e;
 }
 
+static dt_engine *fw_boot(size_t block_bytes, int print) { return fw_start(block_bytes, print, 0); }
+
 /* The smallest block (in FW_BLOCK_STEP steps) that holds the engine and
- * the deployed program: what this firmware must reserve. 0 if even the
- * whole block is too small. */
-static size_t fw_block_needed(void) {
+ * the deployed program (or the engine alone): what this firmware must
+ * reserve. 0 if even the whole block is too small. */
+static size_t fw_block_needed(int engine_only) {
     size_t size;
     for (size = FW_BLOCK_STEP; size <= FW_BLOCK_BYTES; size += FW_BLOCK_STEP) {
-        dt_engine *e = fw_boot(size, 0);
+        dt_engine *e = fw_start(size, 0, engine_only);
         if (e) {
             dt_destroy(e);
             return size;
@@ -641,9 +643,10 @@ int main(void) {
     fw_say(FW_HAVE_QUERY ? " +query" : "");
     fw_say(FW_HAVE_STATEFUL ? " +stateful" : "");
     fw_endl();
-    need = fw_block_needed();
-    fw_say_u64("# block: engine and program need ", need, " bytes");
+    fw_say_u64("# block: the engine alone needs ", fw_block_needed(1), " bytes");
     fw_say_u64(" (searched in steps of ", FW_BLOCK_STEP, " bytes)\n");
+    need = fw_block_needed(0);
+    fw_say_u64("# block: engine and program need ", need, " bytes\n");
     if (need == 0) return fw_check(0, "the program fits FW_BLOCK_BYTES");
     fw_report_check(FW_BLOCK_BYTES);
     fw_paint_stack();
