@@ -120,6 +120,11 @@ for cxx in g++ clang++; do
         -x c++ $SRC/main.c $SRC/static_other.c
     check "$cxx -std=c++11: all trims together as C++" \
         "$cxx" -std=c++11 $CXXWARN -I. -I$SRC $ALLTRIMS -DDT_COMPILE_WITH_MULTI -x c++ $MULTI
+    # the adoption examples (examples/hosts with dt_probe.h, every processor) as C++
+    for host in hash_service work_queue; do
+        check "$cxx -std=c++11: examples/hosts/$host.c as C++" \
+            "$cxx" -std=c++11 $CXXWARN -pthread -I. -x c++ examples/hosts/$host.c
+    done
 done
 
 [ "$skipped" -eq 0 ] || echo "compile checks: $skipped skipped for known dt.h bugs"
