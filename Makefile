@@ -103,6 +103,7 @@ clean:
 # scenario tests, fuzz corpora), with clang's source-based coverage; needs
 # llvm-profdata and llvm-cov. Prints one line per header; the table is in
 # $(B)/coverage/report.txt, dt.h line by line in $(B)/coverage/dt.h.txt.
+# A failing test still gives the report, then fails the target.
 .PHONY: coverage
 LLVM_COV      ?= llvm-cov
 LLVM_PROFDATA ?= llvm-profdata
@@ -117,16 +118,19 @@ coverage: $(B)/suites.h
 	@for t in $(FUZZ_TARGETS); do \
 	  $(CLANG) $(COV_FLAGS) -I. -Iexamples -o $(COV_DIR)/regress_$$t fuzz/fuzz_$$t.c fuzz/standalone.c || exit 1; done
 	@export LLVM_PROFILE_FILE=$(abspath $(COV_DIR))/%p-%m.profraw; \
-	  DT_CLI=$(abspath $(COV_DIR))/dt $(COV_DIR)/dt_tests > $(COV_DIR)/tests.log 2>&1 || { tail -n 30 $(COV_DIR)/tests.log; exit 1; }; \
-	  for t in $(FUZZ_TARGETS); do $(COV_DIR)/regress_$$t fuzz/corpus/$$t > /dev/null || exit 1; done
-	@$(LLVM_PROFDATA) merge -o $(COV_DIR)/all.profdata $(COV_DIR)/*.profraw && rm -f $(COV_DIR)/*.profraw
+	  DT_CLI=$(abspath $(COV_DIR))/dt $(COV_DIR)/dt_tests > $(COV_DIR)/tests.log 2>&1; echo $$? > $(COV_DIR)/status; \
+	  for t in $(FUZZ_TARGETS); do $(COV_DIR)/regress_$$t fuzz/corpus/$$t > /dev/null 2>&1 || \
+	    { echo 1 > $(COV_DIR)/status; echo "FAIL fuzz corpus $$t" >> $(COV_DIR)/fuzz.log; }; done
+	@$(LLVM_PROFDATA) merge -o $(COV_DIR)/all.profdata $(COV_DIR)/*.profraw 2>/dev/null && rm -f $(COV_DIR)/*.profraw
 	@$(LLVM_COV) show $(COV_DIR)/dt_tests $(COV_BINS:%=-object $(COV_DIR)/%) -instr-profile $(COV_DIR)/all.profdata \
 	  -show-branches=count dt.h > $(COV_DIR)/dt.h.txt
 	@$(LLVM_COV) report $(COV_DIR)/dt_tests $(COV_BINS:%=-object $(COV_DIR)/%) -instr-profile $(COV_DIR)/all.profdata \
-	  $(COV_HDRS) > $(COV_DIR)/report.txt
+	  $(COV_HDRS) > $(COV_DIR)/report.txt 2>/dev/null
 	@awk '$$1 ~ /\.h$$/ { printf "coverage: %-20s lines %7s (%d of %d)  branches %7s (%d of %d)\n", \
 	  $$1, $$10, $$8 - $$9, $$8, $$13, $$11 - $$12, $$11 }' $(COV_DIR)/report.txt
 	@tail -n 1 $(COV_DIR)/tests.log
+	@test "$$(cat $(COV_DIR)/status)" = 0 || { cat $(COV_DIR)/fuzz.log 2>/dev/null; grep -a '^FAIL' $(COV_DIR)/tests.log; \
+	  echo "coverage: the suite failed"; exit 1; }
 
 # Soak (bench/soak.c): SOAK_EVENTS events through a program with every
 # processor kind; the engine's heap, the RSS and every counter's growth per
