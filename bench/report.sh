@@ -11,12 +11,17 @@
 # docs/performance.md; the prose around the markers is written by hand.
 # Takes several minutes; not run in CI (CI runs `make bench-smoke`).
 # Installs what is missing (Debian packages) when run as root.
+# REPORT_QUICK=1 runs everything briefly (to try the script, not to publish).
 set -eu
 B=${B:-build}
 CC=${CC:-cc}
 DOC=docs/performance.md
 IMG=docs/img
 RUNS=${HYPERFINE_RUNS:-3}
+LINES=1000000
+CG_N=20000
+QUICK=
+if [ "${REPORT_QUICK:-0}" = 1 ]; then QUICK=--quick; RUNS=2; LINES=20000; CG_N=2000; fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -70,7 +75,7 @@ machine > "$TMP/machine.md"
 
 echo "== bench (about a minute)"
 mkdir -p "$TMP/data" "$IMG"
-"$B/bench" --data "$TMP/data" > "$TMP/bench.txt" || echo "report: bench reported failed checks (see the table)" >&2
+"$B/bench" $QUICK --data "$TMP/data" > "$TMP/bench.txt" || echo "report: bench reported failed checks (see the table)" >&2
 sed '/^### Scaling curves/,$d' "$TMP/bench.txt" > "$TMP/cases.md"
 sed -n '/^### Scaling curves/,$p' "$TMP/bench.txt" | sed 1d > "$TMP/curves.md"
 if command -v gnuplot >/dev/null; then
@@ -84,13 +89,13 @@ else
 fi
 
 echo "== callgrind (a few minutes)"
-B="$B" sh bench/callgrind.sh > "$TMP/callgrind.md"
+B="$B" sh bench/callgrind.sh "$CG_N" > "$TMP/callgrind.md"
 
 echo "== hyperfine (a few minutes)"
-DT="$B/dt" sh bench/hyperfine.sh --runs "$RUNS" --out "$TMP/hf" > "$TMP/hyperfine.md"
+DT="$B/dt" sh bench/hyperfine.sh --lines "$LINES" --runs "$RUNS" --out "$TMP/hf" > "$TMP/hyperfine.md"
 
 echo "== LTTng-UST peer"
-B="$B" CC="$CC" sh bench/lttng.sh > "$TMP/lttng.md" || echo "report: the LTTng peer reported failed checks" >&2
+B="$B" CC="$CC" sh bench/lttng.sh $QUICK > "$TMP/lttng.md" || echo "report: the LTTng peer reported failed checks" >&2
 
 for s in machine cases curves callgrind hyperfine lttng; do fill "$s" "$TMP/$s.md"; done
 echo "== $DOC and $IMG/ updated"
