@@ -156,20 +156,22 @@ static void dt__otlp_putc(dt__otlp_out *o, char c) { dt__otlp_put(o, &c, 1); }
 
 static void dt__otlp_u64(dt__otlp_out *o, uint64_t v) {
     char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
-    dt__otlp_put(o, tmp, (size_t)n);
+    size_t at = sizeof tmp;
+    do { tmp[--at] = (char)('0' + v % 10u); v /= 10u; } while (v);
+    dt__otlp_put(o, tmp + at, sizeof tmp - at);
 }
 
 /* A 64-bit integer as the protobuf JSON mapping writes it: a string. */
-static void dt__otlp_i64_str(dt__otlp_out *o, int64_t v) {
-    char tmp[26];
-    int n = snprintf(tmp, sizeof tmp, "\"%lld\"", (long long)v);
-    dt__otlp_put(o, tmp, (size_t)n);
-}
-
 static void dt__otlp_u64_str(dt__otlp_out *o, uint64_t v) {
     dt__otlp_putc(o, '"');
     dt__otlp_u64(o, v);
+    dt__otlp_putc(o, '"');
+}
+
+static void dt__otlp_i64_str(dt__otlp_out *o, int64_t v) {
+    if (v >= 0) { dt__otlp_u64_str(o, (uint64_t)v); return; }
+    dt__otlp_puts(o, "\"-");
+    dt__otlp_u64(o, 0u - (uint64_t)v);        /* INT64_MIN too: unsigned negation */
     dt__otlp_putc(o, '"');
 }
 
@@ -210,6 +212,9 @@ static void dt__otlp_str(dt__otlp_out *o, dt_str s) {
     dt__otlp_putc(o, '"');
     while (i < s.len) {
         unsigned char c = p[i];
+        size_t run = i;
+        while (run < s.len && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\') run++;
+        if (run > i) { dt__otlp_put(o, (const char *)p + i, run - i); i = run; continue; }   /* plain ASCII: one copy */
         if (c == '"' || c == '\\') { esc[0] = '\\'; esc[1] = (char)c; dt__otlp_put(o, esc, 2); i++; continue; }
         if (c < 0x20) { snprintf(esc, sizeof esc, "\\u%04x", (unsigned)c); dt__otlp_put(o, esc, 6); i++; continue; }
         n = dt__otlp_utf8_len(p + i, s.len - i);
@@ -317,6 +322,14 @@ static int dt__otlp_spent(dt_str name, uint32_t used) {
     return ((used & 1u) && dt__otlp_is(name, "trace_id")) || ((used & 2u) && dt__otlp_is(name, "span_id"));
 }
 
+/* 16 lowercase hex digits and a NUL into out[17]. */
+static void dt__otlp_hex64(char *out, uint64_t v) {
+    static const char hex[] = "0123456789abcdef";
+    int i;
+    for (i = 0; i < 16; i++) out[i] = hex[(v >> (60 - 4 * i)) & 15u];
+    out[16] = 0;
+}
+
 static void dt__otlp_log_record(dt__otlp_out *o, const dt_event *ev) {
     uint32_t i, used = 0;
     int first = 1;
@@ -332,7 +345,7 @@ static void dt__otlp_log_record(dt__otlp_out *o, const dt_event *ev) {
     dt__otlp_str(o, ev->name);
     dt__otlp_trace_ids(o, ev, &used);
     dt__otlp_puts(o, ",\"attributes\":[");
-    snprintf(id, sizeof id, "%016llx", (unsigned long long)(ev->id ? ev->id : dt_id_n(ev->name.ptr, ev->name.len)));
+    dt__otlp_hex64(id, ev->id ? ev->id : dt_id_n(ev->name.ptr, ev->name.len));
     v.type = DT_TYPE_STR;
     v.as.str = dt_cstr(id);
     dt__otlp_kv(o, &first, dt_cstr("dt.event_id"), &v);
