@@ -100,20 +100,25 @@ static int dtq__has(const char *s, size_t n, size_t p, const char *lit, size_t l
 
 /* ---- numbers: IPv4, IPv6, cards ------------------------------------------ */
 
+/* The value of the digit s[p], or a number above 9 for any other byte. */
+static unsigned dtq__digit(const char *s, size_t n, size_t p) {
+    return p < n ? (unsigned)(unsigned char)s[p] - (unsigned)'0' : 10u;
+}
+
 /* Four dot-separated decimal octets 0-255 (1-3 digits each) from p; the end,
- * or 0. Reads at most 15 bytes. */
+ * or 0. Reads at most 16 bytes. */
 static size_t dtq__ipv4_span(const char *s, size_t n, size_t p) {
     int k;
     for (k = 0; k < 4; k++) {
-        size_t d = dtq__run_max(s, n, p, DTQ__DIGIT, 4) - p, j;
-        unsigned v = 0;
-        if (d == 0 || d > 3) return 0;
-        for (j = 0; j < d; j++) v = v * 10 + (unsigned)(s[p + j] - '0');
-        if (v > 255) return 0;
-        p += d;
-        if (k < 3) {
-            if (!dtq__is_char(s, n, p, '.')) return 0;
-            p++;
+        unsigned v, d;
+        if (k > 0 && !dtq__is_char(s, n, p++, '.')) return 0;
+        if ((v = dtq__digit(s, n, p++)) > 9) return 0;
+        if ((d = dtq__digit(s, n, p)) <= 9) {
+            v = v * 10 + d;
+            if ((d = dtq__digit(s, n, ++p)) <= 9) {
+                v = v * 10 + d;
+                if (dtq__digit(s, n, ++p) <= 9 || v > 255) return 0;
+            }
         }
     }
     return p;
@@ -251,6 +256,12 @@ static size_t dtq__card(const char *s, size_t n, size_t i) {
 
 /* ---- e-mail --------------------------------------------------------------- */
 
+/* s[p..q) is ASCII letters only. */
+static int dtq__letters(const char *s, size_t p, size_t q) {
+    while (p < q && (dtq__byte_class[(unsigned char)s[p]] & (DTQ__ALNUM | DTQ__DIGIT)) == DTQ__ALNUM) p++;
+    return p == q;
+}
+
 /* The end of a domain of dot-separated labels from p: at least two labels,
  * the last letters only and at least 2 long ("user@localhost" has one label,
  * "lodash@4.17.21" a numeric last label). A trailing label that does not fit
@@ -259,11 +270,9 @@ static size_t dtq__card(const char *s, size_t n, size_t i) {
 static size_t dtq__domain(const char *s, size_t n, size_t p) {
     size_t lim = n - p > DTQ__EMAIL_DOMAIN_MAX ? p + DTQ__EMAIL_DOMAIN_MAX : n, end = 0, labels = 0, q;
     for (;;) {
-        int letters = 1;
-        for (q = p; q < lim && (dtq__byte_class[(unsigned char)s[q]] & DTQ__LABEL); q++)
-            if ((dtq__byte_class[(unsigned char)s[q]] & (DTQ__ALNUM | DTQ__DIGIT)) != DTQ__ALNUM) letters = 0;
+        q = dtq__run(s, lim, p, DTQ__LABEL);
         if (q == p) break;
-        if (++labels >= 2 && letters && q - p >= 2) end = q;
+        if (++labels >= 2 && q - p >= 2 && dtq__letters(s, p, q)) end = q;
         if (!dtq__is_char(s, lim, q, '.')) break;
         p = q + 1;
     }
@@ -296,7 +305,7 @@ static int dtq__bearer(const char *s, size_t n, size_t i, size_t *start, size_t 
 }
 
 /* JWT: three base64url segments joined by '.', the header starting "eyJ"
- * ('{"' in base64) at a word start and at least 10 long; the signature may be empty (alg
+ * ('{"' in base64) at a word start and at least 10 long, the payload "ey"; the signature may be empty (alg
  * none). A fourth segment makes it something else. Each attempt reads three
  * segments, and a segment is read by at most three attempts. */
 static size_t dtq__jwt(const char *s, size_t n, size_t i) {
@@ -304,8 +313,9 @@ static size_t dtq__jwt(const char *s, size_t n, size_t i) {
     if (!dtq__has(s, n, i, "eyJ", 3) || (i > 0 && dtq__is(s, n, i - 1, DTQ__B64URL))) return 0;
     a = dtq__run(s, n, i, DTQ__B64URL);
     if (a - i < 10 || !dtq__is_char(s, n, a, '.')) return 0;
+    if (!dtq__has(s, n, a + 1, "ey", 2)) return 0;
     b = dtq__run(s, n, a + 1, DTQ__B64URL);
-    if (b == a + 1 || !dtq__is_char(s, n, b, '.')) return 0;
+    if (!dtq__is_char(s, n, b, '.')) return 0;
     c = dtq__run(s, n, b + 1, DTQ__B64URL);
     if (dtq__is_char(s, n, c, '.') && dtq__is(s, n, c + 1, DTQ__B64URL)) return 0;
     return c;
@@ -444,7 +454,7 @@ static void dtq__at_number(const char *s, size_t n, unsigned d, size_t i, dtq__m
     if ((d & DTQ_DET_CARD) && (run >= 13 || (run == 4 && (next == ' ' || next == '-'))))
         dtq__consider(best, i, dtq__card(s, n, i), DTQ_DET_CARD);
     if ((d & DTQ_DET_IPV4) && run <= 3 && next == '.') dtq__consider(best, i, dtq__ipv4(s, n, i), DTQ_DET_IPV4);
-    if ((d & DTQ_DET_IPV6) && run <= 4 && (next == ':' || dtq__is(s, n, i + run, DTQ__HEX)))
+    if ((d & DTQ_DET_IPV6) && run <= 4 && dtq__is_char(s, n, dtq__run_max(s, n, i, DTQ__HEX, 5), ':'))
         dtq__consider(best, i, dtq__ipv6(s, n, i), DTQ_DET_IPV6);
 }
 
@@ -456,10 +466,12 @@ static void dtq__at_word(const char *s, size_t n, unsigned d, size_t i, dtq__mat
     else if ((d & DTQ_DET_BEARER) && dtq__bearer(s, n, i, &t0, &t1)) dtq__consider(best, t0, t1, DTQ_DET_BEARER);
 }
 
-/* '.' ends a JWT header: look back over its base64url run for "eyJ" at a
- * word start (not cut by `from`). */
+/* '.' ends a JWT header when the payload after it starts "ey" (a JSON
+ * object, like the header): then look back over the header's base64url run
+ * for "eyJ" at a word start (not cut by `from`). */
 static void dtq__at_dot(const char *s, size_t n, size_t from, size_t p, dtq__match *best) {
     size_t q = p;
+    if (!dtq__has(s, n, p + 1, "ey", 2)) return;
     while (q > from && (dtq__byte_class[(unsigned char)s[q - 1]] & DTQ__B64URL)) q--;
     if (q < p) dtq__consider(best, q, dtq__jwt(s, n, q), DTQ_DET_JWT);
 }
@@ -508,8 +520,10 @@ static size_t dtq__next_trigger(const char *s, size_t n, size_t i, unsigned d) {
     const unsigned char *u = (const unsigned char *)s;
     const unsigned char *t = dtq__trigger;
     for (; n - i >= 8; i += 8)
-        if ((t[u[i]] | t[u[i + 1]] | t[u[i + 2]] | t[u[i + 3]] | t[u[i + 4]] | t[u[i + 5]] | t[u[i + 6]] | t[u[i + 7]]) & d)
-            break;
+        if ((t[u[i]] | t[u[i + 1]] | t[u[i + 2]] | t[u[i + 3]] | t[u[i + 4]] | t[u[i + 5]] | t[u[i + 6]] | t[u[i + 7]]) & d) {
+            while (!(t[u[i]] & d)) i++;   /* one of these eight */
+            return i;
+        }
     while (i < n && !(t[u[i]] & d)) i++;
     return i;
 }
