@@ -87,40 +87,14 @@ static void *hs_worker(void *arg) {
     return NULL;
 }
 
-/* The host's own action: a real service would write a core or heap dump. */
-static void hs_memory_dump(dt_engine *e, const dt_action_call *c, void *ud) {
-    char line[HOST_LINE], v[128];
-    (void)e;
-    (void)ud;
-    host_value(v, sizeof v, &c->args[0]);
-    snprintf(line, sizeof line, "t=%06lldms host memory_dump wrote a dump for %s", host_ms(c->ts), v);
-    host_line(line);
-}
-
 int main(int argc, char **argv) {
     const char *program = argc > 1 ? argv[1] : "examples/hosts/hash_service.dt";
     pthread_t t[WORKERS];
-    dt_action_desc ad;
-    dt_engine *e;
+    dt_engine *e = host_start(program, START_NS);
     int i;
-    host_time_init(START_NS);
-    host_start_ns = START_NS;
-    e = host_engine();
     if (!e) return 1;
-    memset(&ad, 0, sizeof ad);
-    ad.name = "memory_dump";
-    ad.fn = hs_memory_dump;
-    ad.min_args = ad.max_args = 1;
-    if (dt_action_register(e, &ad) != DT_OK) return 1;
-    dt_bind_sites(e);
-    if (host_deploy_file(e, program)) { dt_destroy(e); return 1; }
     for (i = 0; i < WORKERS; i++) pthread_create(&t[i], NULL, hs_worker, (void *)hs_files[i]);
     for (i = 0; i < WORKERS; i++) pthread_join(t[i], NULL);
-    host_main_time = START_NS + 60 * 1000 * MS;     /* a minute later: close the windows */
-    dt_tick(e, host_main_time);
-    dt_flush(e);
-    host_print_sorted();
-    host_print_stats(e);
-    dt_destroy(e);
+    host_finish(e, START_NS + 60 * 1000 * MS);     /* a minute later: the windows close */
     return 0;
 }

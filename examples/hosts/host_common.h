@@ -256,6 +256,51 @@ static int host_deploy_file(dt_engine *e, const char *path) {
     return 0;
 }
 
+/* The hosts' own action, memory_dump(what): a real service would write a
+ * core or heap dump; here it says so. Registered by host_start. */
+static void host_memory_dump(dt_engine *e, const dt_action_call *c, void *ud) {
+    char line[HOST_LINE], v[128];
+    (void)e;
+    (void)ud;
+    host_value(v, sizeof v, &c->args[0]);
+    snprintf(line, sizeof line, "t=%06lldms host memory_dump(%s) wrote a dump", host_ms(c->ts), v);
+    host_line(line);
+}
+
+/* A host's start: virtual time from start (ns) on the main thread, the
+ * engine, memory_dump registered, sites bound, the program file deployed.
+ * NULL (and a message) if any of it fails. */
+static dt_engine *host_start(const char *program, int64_t start) {
+    dt_action_desc ad;
+    dt_engine *e;
+    host_time_init(start);
+    host_start_ns = start;
+    e = host_engine();
+    if (!e) return NULL;
+    memset(&ad, 0, sizeof ad);
+    ad.name = "memory_dump";
+    ad.fn = host_memory_dump;
+    ad.min_args = ad.max_args = 1;
+    if (dt_action_register(e, &ad) != DT_OK) { dt_destroy(e); return NULL; }
+    dt_bind_sites(e);
+    if (host_deploy_file(e, program)) { dt_destroy(e); return NULL; }
+    return e;
+}
+
+static void host_print_stats(dt_engine *e);
+
+/* A host's end, once its threads are joined: virtual time moves to end
+ * (closing the minute windows), what is open is flushed, and the lines
+ * are printed sorted, then the counters. */
+static void host_finish(dt_engine *e, int64_t end) {
+    host_main_time = end;
+    dt_tick(e, end);
+    dt_flush(e);
+    host_print_sorted();
+    host_print_stats(e);
+    dt_destroy(e);
+}
+
 /* The engine's counters that do not depend on thread timing. */
 static void host_print_stats(dt_engine *e) {
     dt_stats st;

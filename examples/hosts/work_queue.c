@@ -99,32 +99,12 @@ static void wq_batch(int n, int64_t start, int64_t take, int64_t step) {
     pthread_mutex_unlock(&wq.mu);
 }
 
-static void wq_memory_dump(dt_engine *e, const dt_action_call *c, void *ud) {
-    char line[HOST_LINE], v[128];
-    (void)e;
-    (void)ud;
-    host_value(v, sizeof v, &c->args[0]);
-    snprintf(line, sizeof line, "t=%06lldms host memory_dump wrote a dump at depth %s", host_ms(c->ts), v);
-    host_line(line);
-}
-
 int main(int argc, char **argv) {
     const char *program = argc > 1 ? argv[1] : "examples/hosts/work_queue.dt";
     pthread_t t[WORKERS];
-    dt_action_desc ad;
-    dt_engine *e;
+    dt_engine *e = host_start(program, START_NS);
     int i;
-    host_time_init(START_NS);
-    host_start_ns = START_NS;
-    e = host_engine();
     if (!e) return 1;
-    memset(&ad, 0, sizeof ad);
-    ad.name = "memory_dump";
-    ad.fn = wq_memory_dump;
-    ad.min_args = ad.max_args = 1;
-    if (dt_action_register(e, &ad) != DT_OK) return 1;
-    dt_bind_sites(e);
-    if (host_deploy_file(e, program)) { dt_destroy(e); return 1; }
     for (i = 0; i < WORKERS; i++) pthread_create(&t[i], NULL, wq_worker, NULL);
     /* the burst: items wait 140 ms + 9 ms per place in the queue */
     wq_batch(12, START_NS, START_NS + 140 * MS, 10);
@@ -135,11 +115,6 @@ int main(int argc, char **argv) {
     pthread_cond_broadcast(&wq.work);
     pthread_mutex_unlock(&wq.mu);
     for (i = 0; i < WORKERS; i++) pthread_join(t[i], NULL);
-    host_main_time = START_NS + 60 * 1000 * MS;     /* a minute later: close the windows */
-    dt_tick(e, host_main_time);
-    dt_flush(e);
-    host_print_sorted();
-    host_print_stats(e);
-    dt_destroy(e);
+    host_finish(e, START_NS + 60 * 1000 * MS);     /* a minute later: the windows close */
     return 0;
 }
