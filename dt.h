@@ -1711,7 +1711,7 @@ static int dt__reg_validate(const char *name, size_t len, const dt_schema_field 
     uint32_t i;
     if (!name || len == 0 || len > DT_MAX_NAME || (n && !f) || n > DT_MAX_FIELDS) return DT_ERR_INVALID;
     for (i = 0; i < n; i++)
-        if (!f[i].name || !f[i].name[0] || strlen(f[i].name) > DT_MAX_NAME || f[i].type < DT_TYPE_NULL ||
+        if (!f[i].name || !f[i].name[0] || strlen(f[i].name) > DT_MAX_NAME || (int)f[i].type < (int)DT_TYPE_NULL ||
             f[i].type > DT_TYPE_BYTES) return DT_ERR_INVALID;
     return DT_OK;
 }
@@ -3573,7 +3573,7 @@ static int dt__as_i64(dt_value v, int64_t *out) {
 /* substring(s, start[, length]): bytes, 0-based; out-of-range parts are
  * clipped (KQL); a negative start counts from the end. */
 static dt_value dt__fn_substring(dt_exec *x, const dt_value *a, uint32_t n, void *ud) {
-    int64_t start, len, size;
+    int64_t start, len = 0, size;
     (void)ud;
     if (a[0].type == DT_TYPE_NULL || a[1].type == DT_TYPE_NULL || (n > 2 && a[2].type == DT_TYPE_NULL)) return dt__null();
     if (!dt__is_str(a[0]) || !dt__as_i64(a[1], &start) || (n > 2 && !dt__as_i64(a[2], &len))) return dt__rule_error(x);
@@ -3645,6 +3645,7 @@ static dt_value dt__fn_bin(dt_exec *x, const dt_value *a, uint32_t n, void *ud) 
     if (!dt__as_i64(a[0], &v) || !dt__as_i64(a[1], &size) || size <= 0) return dt__rule_error(x);
     q = v / size;
     if (v % size < 0) q--;
+    if (q < INT64_MIN / size) return dt__rule_error(x);      /* the bin's start is below INT64_MIN */
     return dt__i64(q * size);
 }
 
@@ -4161,8 +4162,10 @@ static uint32_t *dt__block_table(dt_engine *e, const dt__program *to, uint32_t *
 static dt_block *dt__block_match(const dt__program *to, uint32_t *t, uint32_t cap, const dt_block *b) {
     uint32_t k = (uint32_t)dt__block_key(b) & (cap - 1u);
     for (; t[k]; k = (k + 1) & (cap - 1u)) {
-        dt_block *nb = to->blocks[t[k] - 1];
-        if (t[k] != UINT32_MAX && dt__block_same(nb, b)) { t[k] = UINT32_MAX; return nb; }  /* taken */
+        dt_block *nb;
+        if (t[k] == UINT32_MAX) continue;        /* taken */
+        nb = to->blocks[t[k] - 1];
+        if (dt__block_same(nb, b)) { t[k] = UINT32_MAX; return nb; }
     }
     return NULL;
 }
@@ -4530,7 +4533,7 @@ static void dt__pass_through(dt_engine *e, const dt_event *ev, dt__slot sl) {
 DT__HOT int dt__fields_ok(const dt_event *ev) {
     uint32_t i;
     for (i = 0; i < ev->nfields; i++)
-        if (!dt__name_ok(ev->fields[i].name) || ev->fields[i].value.type < DT_TYPE_NULL || ev->fields[i].value.type > DT_TYPE_BYTES)
+        if (!dt__name_ok(ev->fields[i].name) || (int)ev->fields[i].value.type < (int)DT_TYPE_NULL || (int)ev->fields[i].value.type > (int)DT_TYPE_BYTES)
             return 0;
     return 1;
 }
