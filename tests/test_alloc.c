@@ -62,14 +62,14 @@ static void fa_traffic(dt_engine *e, int64_t ts) {
 /* The base program runs: FaBase is not exported, FaOther is. */
 static enum greatest_test_res fa_base_runs(dt_engine *e, fa_cap *c, const char *what) {
     dt_program_info info;
-    long before = c->exported;
+    long before = c->exported, base_before = c->base_exported;
     ASSERT_EQm(what, DT_OK, dt_program(e, &info));
     ASSERT_EQm(what, (uint64_t)1, info.version);
     ASSERTm(what, ref_fnv1a(fa_base) == info.hash);
     emit(e, "FaBase", DT_INFO, c->now);
     emit(e, "FaOther", DT_INFO, c->now);
     ASSERT_EQm(what, before + 1, c->exported);
-    ASSERT_EQm(what, 0L, c->base_exported);
+    ASSERT_EQm(what, base_before, c->base_exported);
     PASS();
 }
 
@@ -174,6 +174,8 @@ static enum greatest_test_res fa_every_failure_point(const char *path, long *poi
     PASS();
 }
 
+/* The bundled programs, and one that uses every construct of the core
+ * language (so each allocation of the compiler fails once). */
 TEST every_allocation_failure_over_every_bundled_program_is_clean(void) {
     rel_programs ps;
     unsigned i;
@@ -182,7 +184,51 @@ TEST every_allocation_failure_over_every_bundled_program_is_clean(void) {
     ASSERTm("examples/demo/demo.dt and tests/cli/*/program.dt are found", ps.n >= 2);
     ASSERT_STR_EQ("examples/demo/demo.dt", ps.sorted[0]);
     for (i = 0; i < ps.n; i++) CHECK_CALL(fa_every_failure_point(ps.sorted[i], &points));
+    CHECK_CALL(fa_every_failure_point("tests/hostile/every_construct.dt", &points));
     if (GREATEST_IS_VERBOSE()) printf("  %u programs, %ld failure points\n", ps.n, points);
+    PASS();
+}
+
+/* The compiler takes memory from its arena in 4 KiB chunks, so a failing
+ * allocator only ever fails the compiler call that needs a new chunk.
+ * Padding the program with a string literal of 0 to 4 KiB moves the chunk
+ * boundaries across the whole compile, so every compiler call of the
+ * every-construct program is, for some padding, the one that fails. */
+TEST every_compiler_allocation_site_fails_cleanly_under_shifting_layouts(void) {
+    size_t len, pad;
+    char *sink = rel_read_file("tests/hostile/every_construct.dt", &len);
+    char *text = (char *)malloc(len + 4200);
+    rel_alloc a;
+    fa_cap c;
+    dt_engine *e = fa_engine(&c, &a, 0, 0);
+    long failures = 0;
+    ASSERT(sink && text && e);
+    for (pad = 0; pad <= 4096; pad += 8) {
+        long base, need, k, live = a.live;
+        size_t at = (size_t)snprintf(text, 64, "recorder pad { record Pad where s == \"");
+        dt_error err;
+        memset(text + at, 'p', pad);
+        at += pad;
+        at += (size_t)snprintf(text + at, 64, "\" }\n");
+        memcpy(text + at, sink, len + 1);
+        at += len;
+        base = a.calls;
+        ASSERT_EQ(DT_OK, dt_check(e, text, at, &err, NULL));
+        need = a.calls - base;
+        ASSERT_EQ(live, a.live);
+        for (k = 1; k <= need; k++) {
+            a.fail_at = a.calls + k;
+            CHECK_CALL(fa_nomem_error(dt_check(e, text, at, &err, NULL), &err, "every construct, padded"));
+            a.fail_at = 0;
+            ASSERT_EQ(live, a.live);
+            failures++;
+        }
+    }
+    dt_destroy(e);
+    ASSERT_EQ(0L, a.live);
+    if (GREATEST_IS_VERBOSE()) printf("  %ld failed compiles\n", failures);
+    free(sink);
+    free(text);
     PASS();
 }
 
@@ -388,6 +434,7 @@ TEST fixed_block_of_every_size_fails_cleanly_until_it_is_enough(void) {
 
 SUITE(alloc) {
     RUN_TEST(every_allocation_failure_over_every_bundled_program_is_clean);
+    RUN_TEST(every_compiler_allocation_site_fails_cleanly_under_shifting_layouts);
     RUN_TEST(create_failure_at_each_allocation_returns_null_logs_and_frees_everything);
     RUN_TEST(registering_an_event_fails_cleanly_at_each_copy);
     RUN_TEST(adding_a_schema_to_a_known_event_fails_cleanly_at_each_copy);

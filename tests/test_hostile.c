@@ -265,7 +265,7 @@ static void ho_matrix_line(dt_engine *e, unsigned slot, unsigned word, char *out
 
 TEST every_word_in_every_slot_gets_its_recorded_outcome(void) {
     const char *regen = getenv("DT_HOSTILE_REGEN");
-    size_t len, at = 0;
+    size_t len = 0, at = 0;
     char *expected = rel_read_file("tests/hostile/keywords.expected", &len);
     FILE *out = regen ? fopen(regen, "w") : NULL;
     unsigned s, w, lines = 0;
