@@ -28,6 +28,9 @@
  * alone) is written above its function; tests/data/redact_corpus.txt holds
  * the labelled examples.
  */
+#ifndef DTQ__REDACT_H
+#define DTQ__REDACT_H
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -81,17 +84,19 @@ static int dtq__is(const char *s, size_t n, size_t p, unsigned cls) {
 
 static int dtq__is_char(const char *s, size_t n, size_t p, char c) { return p < n && s[p] == c; }
 
-/* The end of the run of `cls` bytes that starts at p. */
-static size_t dtq__run(const char *s, size_t n, size_t p, unsigned cls) {
-    while (p < n && (dtq__byte_class[(unsigned char)s[p]] & cls)) p++;
-    return p;
+/* The end of the run of `cls` bytes in s[p..lim). */
+static size_t dtq__run_to(const char *s, size_t p, size_t lim, unsigned cls) {
+    const unsigned char *u = (const unsigned char *)s + p, *e = (const unsigned char *)s + lim;
+    while (u < e && (dtq__byte_class[*u] & cls)) u++;
+    return (size_t)(u - (const unsigned char *)s);
 }
+
+/* The end of the run of `cls` bytes that starts at p. */
+static size_t dtq__run(const char *s, size_t n, size_t p, unsigned cls) { return dtq__run_to(s, p, n, cls); }
 
 /* Like dtq__run, reading at most `max` bytes. */
 static size_t dtq__run_max(const char *s, size_t n, size_t p, unsigned cls, size_t max) {
-    size_t lim = n - p > max ? p + max : n;
-    while (p < lim && (dtq__byte_class[(unsigned char)s[p]] & cls)) p++;
-    return p;
+    return dtq__run_to(s, p, n - p > max ? p + max : n, cls);
 }
 
 static int dtq__has(const char *s, size_t n, size_t p, const char *lit, size_t len) {
@@ -416,7 +421,7 @@ static const unsigned char dtq__trigger[256] = {
     0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
     0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
     0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,  96,  16,   0,
-    134, 134, 134, 134, 134, 134, 134, 134, 134, 134,   4,   0,   0,   0,   0,   0,
+    130, 130, 130, 130, 130, 130, 130, 130, 130, 130,   4,   0,   0,   0,   0,   0,
     1,  32,   8,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
     0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,  32,
     0,   0,   8,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
@@ -446,16 +451,15 @@ static void dtq__email_at(const char *s, size_t n, size_t from, size_t at, dtq__
     if (end) dtq__consider(best, q, end, DTQ_DET_EMAIL);
 }
 
-/* A word that starts with a digit: a card, an IPv4, or an IPv6 whose first
- * group begins with a digit. The digit run decides which are worth trying. */
+/* A word that starts with a digit: a card or an IPv4 (an IPv6 is tried at
+ * its first ':'). The digit run decides which is worth trying. */
 static void dtq__at_number(const char *s, size_t n, unsigned d, size_t i, dtq__match *best) {
     size_t run = dtq__run_max(s, n, i, DTQ__DIGIT, 20) - i;
     char next = i + run < n ? s[i + run] : 0;
     if ((d & DTQ_DET_CARD) && (run >= 13 || (run == 4 && (next == ' ' || next == '-'))))
         dtq__consider(best, i, dtq__card(s, n, i), DTQ_DET_CARD);
-    if ((d & DTQ_DET_IPV4) && run <= 3 && next == '.') dtq__consider(best, i, dtq__ipv4(s, n, i), DTQ_DET_IPV4);
-    if ((d & DTQ_DET_IPV6) && run <= 4 && dtq__is_char(s, n, dtq__run_max(s, n, i, DTQ__HEX, 5), ':'))
-        dtq__consider(best, i, dtq__ipv6(s, n, i), DTQ_DET_IPV6);
+    else if ((d & DTQ_DET_IPV4) && run <= 3 && next == '.')
+        dtq__consider(best, i, dtq__ipv4(s, n, i), DTQ_DET_IPV4);
 }
 
 /* A word start that triggered: a number, "Bearer", or an A... key. */
@@ -476,8 +480,8 @@ static void dtq__at_dot(const char *s, size_t n, size_t from, size_t p, dtq__mat
     if (q < p) dtq__consider(best, q, dtq__jwt(s, n, q), DTQ_DET_JWT);
 }
 
-/* ':' is inside every IPv6: one that opens with "::", or whose first group
- * starts with a letter (a digit start was tried at the digit). */
+/* ':' is inside every IPv6: one that opens with "::", or the hex group of at
+ * most 4 before the first ':' starts a word. */
 static void dtq__at_colon(const char *s, size_t n, size_t from, size_t p, dtq__match *best) {
     size_t q = p;
     if (dtq__is_char(s, n, p + 1, ':') && !(p > 0 && dtq__is(s, n, p - 1, DTQ__ALNUM))) {
@@ -485,7 +489,7 @@ static void dtq__at_colon(const char *s, size_t n, size_t from, size_t p, dtq__m
         return;
     }
     while (q > from && p - q < 4 && (dtq__byte_class[(unsigned char)s[q - 1]] & DTQ__HEX)) q--;
-    if (q < p && !(dtq__byte_class[(unsigned char)s[q]] & DTQ__DIGIT)) dtq__consider(best, q, dtq__ipv6(s, n, q), DTQ_DET_IPV6);
+    if (q < p) dtq__consider(best, q, dtq__ipv6(s, n, q), DTQ_DET_IPV6);
 }
 
 /* '_' or '-' right after a short word: the word may be a key prefix
@@ -566,11 +570,15 @@ static const char *dtq__detector_name(int detector) {
     return NULL;
 }
 
-/* The DTQ_DET_ bit of a detector name (exact, lower case), or 0. */
+/* The DTQ_DET_ bit of a detector name (exact, lower case), or 0. Goes
+ * through dtq__detector_name, so a user of either uses both (no unused
+ * static function in the host's build). */
 static int dtq__detector_parse(const char *name, size_t len) {
-    int k;
-    for (k = 0; k < 8 && name; k++)
-        if (strlen(dtq__detector_names[k]) == len && memcmp(dtq__detector_names[k], name, len) == 0) return 1 << k;
+    int bit;
+    for (bit = 1; bit <= DTQ_DET_CARD && name; bit <<= 1) {
+        const char *known = dtq__detector_name(bit);
+        if (strlen(known) == len && memcmp(known, name, len) == 0) return bit;
+    }
     return 0;
 }
 
@@ -622,3 +630,5 @@ static void dtq__siphash24(const unsigned char key[16], const void *data, size_t
     h = v[0] ^ v[1] ^ v[2] ^ v[3];
     for (k = 0; k < 8; k++) out[k] = (unsigned char)(h >> (8 * k));
 }
+
+#endif /* DTQ__REDACT_H */
