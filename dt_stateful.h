@@ -682,8 +682,10 @@ static int dts__pattern_bit(dts__cc *k, const dt_pattern *p, uint32_t *mask) {
 /* on PATTERN[, PATTERN...] [where COND]: the patterns also scope the
  * condition's fields for schema checks. */
 static int dts__parse_on(dts__cc *k, dts__trans *t) {
-    dt_pattern pats[16];
+    /* the compiler keeps the scope's pointer: the list lives in the arena */
+    dt_pattern *pats = (dt_pattern *)dt_compiler_alloc(k->c, sizeof(dt_pattern) * 16);
     uint32_t n = 0, i;
+    if (!pats) return DT_ERR_NOMEM;
     do {
         if (n == 16) return dts__err(k, dt_peek(k->c), DT_ERR_LIMIT, "at most 16 patterns in one list", NULL);
         if (dt_expect_pattern(k->c, &pats[n++])) return DT_ERR_SYNTAX;
