@@ -9,7 +9,8 @@
  * --only runs the cases (and curves) whose name contains TEXT (or one of
  * TEXT's '|'-separated parts; "=NAME": exactly NAME); --data writes
  * each curve as DIR/<plot>-<n>.dat plus DIR/<plot>.gp for gnuplot; --count N
- * runs N events of each case once, untimed (bench/callgrind.sh).
+ * runs N events of each selected case once, untimed (bench/callgrind.sh),
+ * and of each curve point --only names ("SERIES @ X", as --list shows).
  *
  * HOW EACH CASE IS MEASURED (bench/harness.h): n is grown until one run
  * takes about 100 ms (2 ms with --quick); five runs of n events give the
@@ -353,7 +354,14 @@ static void bench_list(void) {
     for (t = 0; t < BENCH_COUNT(bench_tables); t++)
         for (c = bench_tables[t]; c->name; c++) printf("case  %s\n", c->name);
     for (t = 0; t < BENCH_COUNT(bench_curve_tables); t++)
-        for (cv = bench_curve_tables[t]; cv->plot; cv++) printf("curve %s: %s\n", cv->plot, cv->series);
+        for (cv = bench_curve_tables[t]; cv->plot; cv++) {
+            char name[200];
+            int i;
+            for (i = 0; i < BENCH_MAX_POINTS && cv->xs[i]; i++) {
+                bench_point_name(name, sizeof name, cv, i);
+                printf("point %s\n", name);
+            }
+        }
 }
 
 /* The process's peak resident set (Linux), for the closing line. */
@@ -387,8 +395,9 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) count = strtoull(argv[++i], NULL, 10);
         else return bench_usage();
     }
-    if (count) {
+    if (count) {   /* curve points only when named: some are slow under valgrind */
         for (t = 0; t < BENCH_COUNT(bench_tables); t++) bench_count(bench_tables[t], only, count);
+        for (t = 0; t < BENCH_COUNT(bench_curve_tables); t++) bench_count_points(bench_curve_tables[t], only, count);
         return 0;
     }
     if (quick) { g_bench_run_ns = 2e6; g_bench_samples = 2000; }

@@ -490,23 +490,41 @@ static void bench_table(const bench_case *cases, const char *only) {
     }
 }
 
-/* --count N: every selected case runs N events once, untimed, for
- * instruction counts (bench/callgrind.sh subtracts two such runs). */
+/* --count N: every selected case (and curve point, named "SERIES @ X")
+ * runs N events once, untimed, for instruction counts (bench/callgrind.sh
+ * subtracts two such runs). */
+static void bench_count_one(const bench_case *c, const char *name, uint64_t param, uint64_t n) {
+    g_bench_param = param;
+    if (c->setup && c->setup(param)) {
+        printf("%s: skipped: %s\n", name, g_bench_skip);
+    } else {
+        c->run(0, n);
+        printf("%s: %llu events\n", name, (unsigned long long)n);
+    }
+    if (g_bench_engine) dt_destroy(g_bench_engine);
+    g_bench_engine = NULL;
+    g_bench_no_timestamps = g_bench_real_clock = 0;
+}
+
 static void bench_count(const bench_case *cases, const char *only, uint64_t n) {
     const bench_case *c;
-    for (c = cases; c->name; c++) {
-        if (!bench_selected(c->name, only)) continue;
-        g_bench_param = c->param;
-        if (c->setup && c->setup(c->param)) {
-            printf("%s: skipped: %s\n", c->name, g_bench_skip);
-        } else {
-            c->run(0, n);
-            printf("%s: %llu events\n", c->name, (unsigned long long)n);
+    for (c = cases; c->name; c++)
+        if (bench_selected(c->name, only)) bench_count_one(c, c->name, c->param, n);
+}
+
+static void bench_point_name(char *buf, size_t size, const bench_curve *cv, int i) {
+    snprintf(buf, size, "%s @ %llu", cv->series, (unsigned long long)cv->xs[i]);
+}
+
+static void bench_count_points(const bench_curve *curves, const char *only, uint64_t n) {
+    const bench_curve *cv;
+    char name[200];
+    int i;
+    for (cv = curves; cv->plot; cv++)
+        for (i = 0; i < BENCH_MAX_POINTS && cv->xs[i]; i++) {
+            bench_point_name(name, sizeof name, cv, i);
+            if (only && bench_selected(name, only)) bench_count_one(&cv->c, name, cv->xs[i], n);
         }
-        if (g_bench_engine) dt_destroy(g_bench_engine);
-        g_bench_engine = NULL;
-        g_bench_no_timestamps = g_bench_real_clock = 0;
-    }
 }
 
 /* The empty loop: its median is the "over empty" baseline and its per-call
