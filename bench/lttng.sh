@@ -17,7 +17,8 @@ QUICK=
 [ "${1:-}" = "--quick" ] && QUICK=--quick
 OUT=${TMPDIR:-/tmp}/dt-lttng-$$
 SESSION=dtbench-$$
-PIDFILE=/var/run/lttng/lttng-sessiond.pid
+# Where the daemon we may start writes its pid (root's, or a user's own).
+if [ "$(id -u)" = 0 ]; then PIDFILE=/var/run/lttng/lttng-sessiond.pid; else PIDFILE=$HOME/.lttng/lttng-sessiond.pid; fi
 STARTED=
 
 skip() { echo "lttng: skipped: $*"; cleanup; exit 0; }
