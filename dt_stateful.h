@@ -1529,15 +1529,22 @@ static int dts__fire_one(dt_block *b, dt_exec *x, uint32_t i, int64_t now) {
     return 1;
 }
 
-/* The stripe whose next timeout is earliest and due, or DTS__NIL. */
-static uint32_t dts__earliest(dts__machine *m, int64_t now) {
+/* The stripe whose next timeout is earliest and due at now, or DTS__NIL;
+ * *until: when another stripe's first timeout is due (the best stripe may
+ * fire everything before it without looking again). */
+static uint32_t dts__earliest(dts__machine *m, int64_t now, int64_t *until) {
     uint32_t i, best = DTS__NIL;
     int64_t when = now;
+    *until = now;
     for (i = 0; i < m->nstripes; i++) {
         dts__stripe *s = &m->stripes[i];
+        int64_t d;
         dt_shard_lock(m->shards, i);
-        if (s->nheap && dts__deadline(m, s, 0) <= when) { when = dts__deadline(m, s, 0); best = i; }
+        d = s->nheap ? dts__deadline(m, s, 0) : INT64_MAX;
         dt_shard_unlock(m->shards, i);
+        if (d > now) continue;
+        if (best == DTS__NIL || d < when) { if (best != DTS__NIL) *until = when; when = d; best = i; }
+        else if (d < *until) *until = d;
     }
     return best;
 }
@@ -1545,10 +1552,10 @@ static uint32_t dts__earliest(dts__machine *m, int64_t now) {
 /* Due timeouts of every stripe, in deadline order across stripes. */
 static void dts__fire_all(dt_block *b, dt_exec *x, int64_t now) {
     dts__machine *m = (dts__machine *)dt_block_state(b);
-    uint32_t n, i;
-    for (n = 0; n < DT_STATEFUL_TIMER_FIRES * m->nstripes; n++) {
-        if ((i = dts__earliest(m, now)) == DTS__NIL || !dts__fire_one(b, x, i, now)) return;
-    }
+    uint32_t n = 0, i;
+    int64_t until;
+    while (n < DT_STATEFUL_TIMER_FIRES * m->nstripes && (i = dts__earliest(m, now, &until)) != DTS__NIL)
+        for (; n < DT_STATEFUL_TIMER_FIRES * m->nstripes && dts__fire_one(b, x, i, until); n++) {}
 }
 
 static void dts__count_unkeyed(dts__machine *m) {
