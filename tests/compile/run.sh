@@ -29,9 +29,6 @@ have() { command -v "$1" >/dev/null 2>&1; }
 known_bug() {
     case "$1" in
     none-open) ;;
-    *"examples/hosts/"*" as C++")
-        # delete once parts/redact.h (dt_query.h) no longer defines it unused
-        echo "dt_query.h: parts/redact.h dtq__detector_name defined but not used" ;;
     esac
 }
 
