@@ -14,13 +14,14 @@
  * local part is found looking back at most 64 bytes), '.' (a JWT header
  * before it), ':' (IPv6), '_' and '-' (API-key prefixes such as ghp_ and
  * xoxb-, looking back at most 6 bytes) and "-----BEGIN" (PEM). Everything
- * else is skipped with one table look-up per byte, so a string without
- * secrets costs little more than reading it. Looking back never goes
- * before `from`, and a secret must start at a word start, so the scan finds
- * the same matches whatever the caller's `from` was. The first trigger that
- * yields a candidate wins (among its candidates the one that starts first,
- * then the longest); a number or key glued to "@domain" gives way to the
- * e-mail it is the local part of (`1.2.3.4@example.com` is one e-mail).
+ * else is skipped sixteen bytes a step (SSE2) or eight table look-ups a
+ * step, so a string without secrets costs little more than reading it.
+ * Looking back never goes before `from`, and a secret must start at a word
+ * start, so the scan finds the same matches whatever the caller's `from`
+ * was. The first trigger that yields a candidate wins (among its candidates
+ * the one that starts first, then the longest); a number or key glued to
+ * "@domain" gives way to the e-mail it is the local part of
+ * (`1.2.3.4@example.com` is one e-mail).
  * The next call starts at the end of the match, so matches never overlap
  * and come in increasing order; no trigger is looked at by two calls.
  *
@@ -37,12 +38,12 @@
 
 /* The trigger scan reads 16 bytes a step with SSE2 where the compiler offers
  * it (x86-64 always does), and 8 table look-ups a step elsewhere; both give
- * the same answers (tests/test_redact.c checks it). DTQ_NO_SIMD=1 forces
- * the portable loop. */
-#ifndef DTQ_NO_SIMD
-#define DTQ_NO_SIMD 0
+ * the same answers (tests/test_redact.c checks it). DT_QUERY_NO_SIMD=1
+ * forces the portable loop. */
+#ifndef DT_QUERY_NO_SIMD
+#define DT_QUERY_NO_SIMD 0
 #endif
-#if !DTQ_NO_SIMD && defined(__SSE2__) && defined(__GNUC__)
+#if !DT_QUERY_NO_SIMD && defined(__SSE2__) && defined(__GNUC__)
 #define DTQ__SSE2 1
 #include <emmintrin.h>
 #else
@@ -58,8 +59,8 @@ typedef struct dtq__match {
     int detector;
 } dtq__match;
 
-/* RFC 5321 limits; the local-part bound is also what keeps the e-mail
- * detector's look-ahead for '@' bounded. */
+/* RFC 5321 limits; they also bound how far the e-mail detector reads back
+ * and forth from an '@'. */
 #define DTQ__EMAIL_LOCAL_MAX 64
 #define DTQ__EMAIL_DOMAIN_MAX 253
 /* Longest PEM label we look at ("ENCRYPTED PRIVATE KEY" is 21). */
@@ -532,8 +533,8 @@ static size_t dtq__at_trigger(const char *s, size_t n, size_t from, unsigned d, 
 }
 
 /* The first byte at or after i that triggers one of `d`, or n: the loop a
- * string without secrets spends its time in, so it tests eight bytes a step
- * (eight independent look-ups, no branch between them). */
+ * string without secrets spends its time in, so it tests sixteen bytes a
+ * step with SSE2, then eight (independent look-ups, no branch between). */
 static size_t dtq__next_trigger(const char *s, size_t n, size_t i, unsigned d) {
     const unsigned char *u = (const unsigned char *)s;
     const unsigned char *t = dtq__trigger;
