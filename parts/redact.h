@@ -467,22 +467,26 @@ static void dtq__email_at(const char *s, size_t n, size_t from, size_t at, dtq__
 }
 
 /* A word that starts with a digit: a card or an IPv4 (an IPv6 is tried at
- * its first ':'). The digit run decides which is worth trying. */
-static void dtq__at_number(const char *s, size_t n, unsigned d, size_t i, dtq__match *best) {
-    size_t run = dtq__run_max(s, n, i, DTQ__DIGIT, 20) - i;
-    char next = i + run < n ? s[i + run] : 0;
+ * its first ':'). The digit run decides which is worth trying; returns its
+ * end (the word goes on at least that far). */
+static size_t dtq__at_number(const char *s, size_t n, unsigned d, size_t i, dtq__match *best) {
+    size_t e = dtq__run_max(s, n, i, DTQ__DIGIT, 20), run = e - i;
+    char next = e < n ? s[e] : 0;
     if ((d & DTQ_DET_CARD) && (run >= 13 || (run == 4 && (next == ' ' || next == '-'))))
         dtq__consider(best, i, dtq__card(s, n, i), DTQ_DET_CARD);
     else if ((d & DTQ_DET_IPV4) && run <= 3 && next == '.')
         dtq__consider(best, i, dtq__ipv4(s, n, i), DTQ_DET_IPV4);
+    return e;
 }
 
-/* A word start that triggered: a number, "Bearer", or an A... key. */
-static void dtq__at_word(const char *s, size_t n, unsigned d, size_t i, dtq__match *best) {
+/* A word start that triggered: a number, "Bearer", or an A... key. Returns
+ * how far the word is known to be letters and digits. */
+static size_t dtq__at_word(const char *s, size_t n, unsigned d, size_t i, dtq__match *best) {
     size_t t0, t1;
-    if (s[i] >= '0' && s[i] <= '9') dtq__at_number(s, n, d, i, best);
-    else if (s[i] == 'A') dtq__consider(best, i, dtq__apikey(s, n, i), DTQ_DET_APIKEY);
+    if (s[i] >= '0' && s[i] <= '9') return dtq__at_number(s, n, d, i, best);
+    if (s[i] == 'A') dtq__consider(best, i, dtq__apikey(s, n, i), DTQ_DET_APIKEY);
     else if ((d & DTQ_DET_BEARER) && dtq__bearer(s, n, i, &t0, &t1)) dtq__consider(best, t0, t1, DTQ_DET_BEARER);
+    return i + 1;
 }
 
 /* '.' ends a JWT header when the payload after it starts "ey" (a JSON
@@ -518,9 +522,10 @@ static void dtq__at_key_punct(const char *s, size_t n, size_t from, size_t p, dt
 /* Tries what the trigger byte at i can start; returns where to go on. */
 static size_t dtq__at_trigger(const char *s, size_t n, size_t from, unsigned d, size_t i, dtq__match *best) {
     char c = s[i];
-    if (dtq__byte_class[(unsigned char)c] & DTQ__ALNUM) {
-        if (i == 0 || !(dtq__byte_class[(unsigned char)s[i - 1]] & DTQ__ALNUM)) dtq__at_word(s, n, d, i, best);
-        return best->detector ? i : dtq__run(s, n, i + 1, DTQ__ALNUM);
+    if (dtq__byte_class[(unsigned char)c] & DTQ__ALNUM) {   /* the rest of the word holds no start */
+        size_t known = i + 1;
+        if (i == 0 || !(dtq__byte_class[(unsigned char)s[i - 1]] & DTQ__ALNUM)) known = dtq__at_word(s, n, d, i, best);
+        return best->detector ? i : dtq__run(s, n, known, DTQ__ALNUM);
     }
     if (c == '@') dtq__email_at(s, n, from, i, best);
     else if (c == '.') dtq__at_dot(s, n, from, i, best);
