@@ -827,7 +827,8 @@ DT_API int dt_compile_error(dt_compiler *c, const dt_token *at, int code, const 
 DT_API void *dt_compiler_alloc(dt_compiler *c, size_t size);   /* zeroed, program-lifetime */
 DT_API dt_str dt_compiler_strdup(dt_compiler *c, dt_str s);
 DT_API dt_engine *dt_compiler_engine(dt_compiler *c);
-/* Events the following expressions are about (for schema field binding). */
+/* Events the following expressions are about (for schema field binding);
+ * the patterns are copied. */
 DT_API void dt_compiler_scope(dt_compiler *c, const dt_pattern *patterns, uint32_t n);
 /* Subscribes b to events matching p; on_event receives tag. */
 DT_API int dt_subscribe(dt_compiler *c, dt_block *b, const dt_pattern *p, int tag);
@@ -2509,9 +2510,14 @@ DT_API dt_str dt_compiler_strdup(dt_compiler *c, dt_str s) {
 
 DT_API dt_engine *dt_compiler_engine(dt_compiler *c) { return c->e; }
 
+/* The patterns are copied: callers pass arrays on their own stack and keep
+ * parsing after they return. Out of memory: no scope (no schema checks). */
 DT_API void dt_compiler_scope(dt_compiler *c, const dt_pattern *patterns, uint32_t n) {
-    c->scope = patterns;
-    c->nscope = n;
+    dt_pattern *copy = NULL;
+    if (n && patterns && (copy = (dt_pattern *)dt_compiler_alloc(c, sizeof(dt_pattern) * n)) != NULL)
+        memcpy(copy, patterns, sizeof(dt_pattern) * n);
+    c->scope = copy;
+    c->nscope = copy ? n : 0;
 }
 
 /* Grows one of the compiler's temporary lists (in the arena: freed with a
