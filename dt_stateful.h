@@ -1092,9 +1092,13 @@ static void dts__var_set(dts__ctx *k, uint32_t slot, dt_value val) {
 static int dts__num(dt_value v, int64_t *i, double *f) {
     if (v.type == DT_TYPE_I64) { *i = v.as.i64; *f = (double)v.as.i64; return 1; }
     if (v.type == DT_TYPE_U64 && v.as.u64 <= (uint64_t)INT64_MAX) { *i = (int64_t)v.as.u64; *f = (double)v.as.u64; return 1; }
+#if DT_NO_FLOAT
+    return 0;                        /* as dt.h: no f64 arithmetic (u64 beyond i64 needs it) */
+#else
     if (v.type == DT_TYPE_U64) { *f = (double)v.as.u64; return 2; }
     if (v.type == DT_TYPE_F64) { *f = v.as.f64; return 2; }
     return 0;
+#endif
 }
 
 /* -1, 0, 1; 2 unordered (NaN); 3 not comparable. */

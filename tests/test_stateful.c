@@ -500,6 +500,35 @@ TEST compile_errors_carry_their_position(void) {
     PASS();
 }
 
+TEST an_open_count_window_keeps_an_instance_in_its_initial_state(void) {
+    sm_cap c;
+    dt_engine *e = sm_engine(&c, DT_RISK_MEDIUM);
+    ASSERT_EQ(DT_OK, sm_deploy(e, "machine m {\n  by k\n  Idle -> Idle on Beat where count(10s) > 2 { drop }\n}"));
+    sm_emit_s(e, "Beat", 1 * SM_SEC, 0, "k", "a");
+    sm_emit_s(e, "Beat", 2 * SM_SEC, 0, "k", "b");
+    sm_emit_s(e, "Beat", 3 * SM_SEC, 0, "k", "a");
+    sm_emit_s(e, "Beat", 4 * SM_SEC, 0, "k", "a");   /* a's third in the window: dropped */
+    ASSERT_STR_EQ("Beat@info{k=\"a\"}\nBeat@info{k=\"b\"}\nBeat@info{k=\"a\"}\n", c.out);
+    dt_destroy(e);
+    PASS();
+}
+
+TEST past_64_metric_groups_values_are_refused_and_reported(void) {
+    sm_cap c;
+    int64_t i;
+    dt_engine *e = sm_engine(&c, DT_RISK_MEDIUM);
+    ASSERT_EQ(DT_OK, sm_deploy(e, "machine m { Idle -> Idle on Done { count Done by code } }\nlevel Done = off"));
+    for (i = 0; i < 66; i++) sm_emit_kv2(e, "Done", 1 * SM_SEC, i, 0);
+    dt_flush(e);
+    ASSERT_EQ(0, strncmp("M:Done{code=0}=1\n", c.out, 17));
+    ASSERT(strstr(c.out, "M:Done{code=63}=1\n") != NULL);
+    ASSERT(strstr(c.out, "code=64") == NULL);
+    ASSERT(strstr(c.out, "M:dt.machine.refused{machine=\"m\"}=2\n") != NULL);
+    ASSERT_EQ(2u, stats(e).overflows);
+    dt_destroy(e);
+    PASS();
+}
+
 SUITE(stateful) {
     RUN_TEST(first_matching_transition_in_program_order_wins);
     RUN_TEST(an_event_no_transition_matches_does_nothing);
@@ -517,6 +546,8 @@ SUITE(stateful) {
     RUN_TEST(a_string_longer_than_a_variable_holds_is_refused_and_counted);
     RUN_TEST(a_variable_after_a_field_in_an_engine_expression_is_refused);
     RUN_TEST(count_counts_events_in_aligned_windows);
+    RUN_TEST(an_open_count_window_keeps_an_instance_in_its_initial_state);
+    RUN_TEST(past_64_metric_groups_values_are_refused_and_reported);
     RUN_TEST(observe_fills_a_histogram_and_count_a_counter_per_window);
     RUN_TEST(annotate_adds_fields_and_drop_drops_the_event);
     RUN_TEST(emitted_events_go_through_the_program_with_a_depth_limit);
