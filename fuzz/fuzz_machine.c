@@ -8,40 +8,9 @@
 #include "dt_stateful.h"
 #include <string.h>
 
-static void fz_sink(const dt_event *ev, void *ud) { (void)ev; (void)ud; }
-static void fz_action(dt_engine *e, const dt_action_call *c, void *ud) { (void)e; (void)c; (void)ud; }
-static dt_value fz_fn(dt_exec *x, const dt_value *a, uint32_t n, void *ud) { (void)x; (void)n; (void)ud; return a[0]; }
+#include "machine_engine.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static dt_engine *fz_engine(void) {
-    static const dt_processor *procs[2];
-    dt_desc desc;
-    dt_action_desc act;
-    dt_function_desc fn;
-    dt_engine *e;
-    memset(&desc, 0, sizeof desc);
-    procs[0] = dt_stateful_processor();
-    procs[1] = dt_stateful_trigger_processor();
-    desc.processors = procs;
-    desc.nprocessors = 2;
-    desc.sinks.event = fz_sink;
-    desc.max_program_bytes = (size_t)4 << 20;      /* keep hostile `max` small */
-    desc.max_risk = DT_RISK_HIGH;
-    e = dt_create(&desc);
-    if (!e) return NULL;
-    memset(&act, 0, sizeof act);
-    act.name = "memory_dump";
-    act.fn = fz_action;
-    act.max_args = 4;
-    dt_action_register(e, &act);
-    memset(&fn, 0, sizeof fn);
-    fn.name = "recompute";
-    fn.fn = fz_fn;
-    fn.min_args = fn.max_args = 1;
-    dt_register_function(e, &fn);
-    return e;
-}
 
 static void fz_events(dt_engine *e) {
     static const char *const names[] = {"LogStartingFileHash", "LogEndFileHash", "ErrorHashing", "OrderCreated",
@@ -67,7 +36,7 @@ static void fz_events(dt_engine *e) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    dt_engine *e = fz_engine();
+    dt_engine *e = fz_engine(NULL, 0);
     dt_error err;
     if (!e) return 0;
     if (dt_deploy(e, (const char *)data, size, &err) != DT_OK) {

@@ -35,8 +35,7 @@ static const char *const fz_names[] = {"LogStartingFileHash", "LogEndFileHash", 
                                        "PaymentProcessed", "Reset", "LogEnqueueWork", "Other"};
 static const char *const fz_keys[] = {"K0", "K1", "K2", "K3", "K4", "K5", "a-much-longer-transaction-identifier"};
 
-static void fz_action(dt_engine *e, const dt_action_call *c, void *ud) { (void)e; (void)c; (void)ud; }
-static void fz_sink(const dt_event *ev, void *ud) { (void)ev; (void)ud; }
+#include "machine_engine.h"
 
 static void fz_metric(const dt_metric *m, void *ud) {
     (void)ud;
@@ -44,30 +43,6 @@ static void fz_metric(const dt_metric *m, void *ud) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static dt_engine *fz_engine(void) {
-    static const dt_processor *procs[2];
-    dt_desc desc;
-    dt_action_desc act;
-    dt_engine *e;
-    memset(&desc, 0, sizeof desc);
-    procs[0] = dt_stateful_processor();
-    procs[1] = dt_stateful_trigger_processor();
-    desc.processors = procs;
-    desc.nprocessors = 2;
-    desc.sinks.event = fz_sink;
-    desc.sinks.metric = fz_metric;
-    desc.max_risk = DT_RISK_HIGH;
-    e = dt_create(&desc);
-    if (!e) return NULL;
-    memset(&act, 0, sizeof act);
-    act.name = "memory_dump";
-    act.fn = fz_action;
-    act.max_args = 2;
-    act.deferred = 1;
-    dt_action_register(e, &act);
-    return e;
-}
 
 static void fz_step(dt_engine *e, const uint8_t *s, int64_t *ts) {
     dt_field f[3];
@@ -96,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t i;
     if (size < 1) return 0;
     prog = fz_programs[data[0] % (sizeof fz_programs / sizeof fz_programs[0])];
-    if (!(e = fz_engine())) return 0;
+    if (!(e = fz_engine(fz_metric, 1))) return 0;
     if (dt_deploy(e, prog, strlen(prog), &err) != DT_OK) __builtin_trap();
     for (i = 1; i + 4 <= size; i += 4) {
         if (data[i + 3] == 0x7f && dt_deploy(e, prog, strlen(prog), &err) != DT_OK) __builtin_trap();
