@@ -15,7 +15,9 @@
 typedef struct ca_cap {
     long exported, dumps;
     uint32_t dump_flags;
-    char last[256];
+    char last[256], key[80];
+    uint8_t bytes[4096];             /* the last dump, joined */
+    size_t nbytes;
     int64_t now;
 } ca_cap;
 
@@ -29,6 +31,8 @@ static void ca_on_dump(const dt_dump *d, void *ud) {
     ca_cap *c = (ca_cap *)ud;
     c->dumps++;
     c->dump_flags = d->flags;
+    snprintf(c->key, sizeof c->key, "%.*s", (int)d->key.len, d->key.ptr);
+    if (!sup_join_dump(d, c->bytes, sizeof c->bytes, &c->nbytes)) c->nbytes = 0;
 }
 
 static dt_desc ca_desc(ca_cap *c) {
@@ -310,6 +314,116 @@ TEST emergency_flush_under_host_locks_is_torn(void) {
     PASS();
 }
 
+/* Malformed dumps are refused whether or not the caller asks for the
+ * offset of the first bad byte. */
+TEST malformed_dumps_are_refused_with_or_without_an_offset_pointer(void) {
+    ca_cap c;
+    dt_desc d = ca_desc(&c);
+    dt_engine *e = dt_create(&d);
+    uint8_t bytes[sizeof c.bytes + 1];
+    size_t n, bad;
+    ASSERT(e != NULL);
+    ASSERT_EQ(DT_OK, deploy(e, "recorder r { record A }"));
+    emit(e, "A", DT_INFO, 0);
+    ASSERT_EQ(DT_OK, dt_recorder_flush(e, "r", NULL));
+    ASSERT_EQ(1, c.dumps);
+    n = c.nbytes;
+    memcpy(bytes, c.bytes, n);
+    ASSERT_EQ(DT_OK, dt_dump_decode(bytes, n, NULL, NULL, NULL, NULL));
+    ASSERT_EQ(DT_ERR_INVALID, dt_dump_decode(bytes, 3, NULL, NULL, NULL, NULL));          /* no magic */
+    ASSERT_EQ(DT_ERR_INVALID, dt_dump_decode(bytes, n - 3, NULL, NULL, NULL, NULL));      /* cut in its record */
+    bytes[n] = 0;
+    ASSERT_EQ(DT_ERR_INVALID, dt_dump_decode(bytes, n + 1, NULL, NULL, NULL, NULL));      /* a byte too many */
+    bad = 0;
+    ASSERT_EQ(DT_ERR_INVALID, dt_dump_decode(bytes, n + 1, NULL, NULL, NULL, &bad));
+    ASSERT_EQ(n, bad);
+    bytes[4] ^= 0x7f;                                                                    /* the version */
+    ASSERT_EQ(DT_ERR_INVALID, dt_dump_decode(bytes, n, NULL, NULL, NULL, NULL));
+    dt_destroy(e);
+    PASS();
+}
+
+/* Keys of every type a recorder keys by: bytes, false, and the empty
+ * string are keys like any other. */
+TEST recorder_keys_of_bytes_false_and_empty_strings(void) {
+    ca_cap c;
+    dt_desc d = ca_desc(&c);
+    dt_engine *e = dt_create(&d);
+    dt_field f;
+    ASSERT(e != NULL);
+    ASSERT_EQ(DT_OK, deploy(e, "recorder r { record A by k }"));
+    f = dt_field_bytes("k", "\x01\x02", 2);
+    sup_emit_fields(e, "A", DT_INFO, 0, 0, &f, 1);
+    f = dt_field_bool("k", 0);
+    sup_emit_fields(e, "A", DT_INFO, 0, 0, &f, 1);
+    f = dt_field_str("k", "");
+    sup_emit_fields(e, "A", DT_INFO, 0, 0, &f, 1);
+    ASSERT_EQ(3u, stats(e).recorder_records);
+    ASSERT_EQ(DT_OK, dt_recorder_flush(e, "r", "false"));
+    ASSERT_EQ(1, c.dumps);
+    ASSERT_STR_EQ("false", c.key);
+    ASSERT_EQ(DT_OK, dt_recorder_flush(e, "r", ""));
+    ASSERT_EQ(2, c.dumps);
+    ASSERT_STR_EQ("", c.key);
+    ASSERT_EQ(DT_OK, dt_recorder_flush(e, "r", "\x01\x02"));
+    ASSERT_EQ(3, c.dumps);
+    dt_destroy(e);
+    PASS();
+}
+
+/* Sites whose names no event may have stay off and never reach the
+ * engine. */
+TEST sites_with_impossible_names_stay_off(void) {
+    static char longname[DT_MAX_NAME + 2];
+    static dt_site empty = DT_SITE_INIT(DT_INFO, "");
+    static dt_site toolong = DT_SITE_INIT(DT_INFO, longname);
+    ca_cap c;
+    dt_desc d = ca_desc(&c);
+    dt_engine *e = dt_create(&d);
+    ASSERT(e != NULL);
+    memset(longname, 'n', DT_MAX_NAME + 1);
+    dt_bind_sites(e);
+    dt_site_register(&empty);
+    dt_site_register(&toolong);
+    ASSERT_EQ((uint32_t)DT_SITE_OFF, empty.mode);
+    ASSERT_EQ((uint32_t)DT_SITE_OFF, toolong.mode);
+    dt_site_emit(&empty, NULL, 0);
+    dt_site_emit(&toolong, NULL, 0);
+    ASSERT_EQ(0u, stats(e).events_in);
+    dt_destroy(e);
+    PASS();
+}
+
+/* set_level called from the host with arguments of the wrong types does
+ * nothing (and a missing level is not a change). */
+TEST set_level_with_wrong_argument_types_changes_nothing(void) {
+    ca_cap c;
+    dt_desc d = ca_desc(&c);
+    dt_engine *e = dt_create(&d);
+    dt_value a[3];
+    ASSERT(e != NULL);
+    a[0].type = DT_TYPE_I64; a[0].as.i64 = 1;                       /* pattern not a string */
+    a[1].type = DT_TYPE_I64; a[1].as.i64 = DT_DEBUG;
+    a[2].type = DT_TYPE_I64; a[2].as.i64 = 60 * SEC;
+    ASSERT_EQ(DT_OK, dt_action_invoke(e, "set_level", a, 3));
+    a[0].type = DT_TYPE_STR; a[0].as.str = dt_cstr("");              /* empty pattern */
+    ASSERT_EQ(DT_OK, dt_action_invoke(e, "set_level", a, 3));
+    a[0].as.str = dt_cstr("Lv");
+    a[1].as.i64 = 300;                                               /* no such level */
+    ASSERT_EQ(DT_OK, dt_action_invoke(e, "set_level", a, 3));
+    a[1].as.i64 = DT_DEBUG;
+    a[2].type = DT_TYPE_STR; a[2].as.str = dt_cstr("1m");            /* duration not a number */
+    ASSERT_EQ(DT_OK, dt_action_invoke(e, "set_level", a, 3));
+    emit(e, "Lv", DT_DEBUG, 0);
+    ASSERT_EQ(0, c.exported);
+    a[2].type = DT_TYPE_I64; a[2].as.i64 = 60 * SEC;                 /* and now a good one */
+    ASSERT_EQ(DT_OK, dt_action_invoke(e, "set_level", a, 3));
+    emit(e, "Lv", DT_DEBUG, 0);
+    ASSERT_EQ(1, c.exported);
+    dt_destroy(e);
+    PASS();
+}
+
 SUITE(coverage_api) {
     RUN_TEST(every_result_type_level_and_risk_has_its_name);
     RUN_TEST(null_arguments_are_refused_or_ignored);
@@ -318,4 +432,8 @@ SUITE(coverage_api) {
     RUN_TEST(the_function_table_refuses_bad_descriptions_and_one_too_many);
     RUN_TEST(timed_level_changes_restart_overflow_and_refuse_long_patterns);
     RUN_TEST(emergency_flush_under_host_locks_is_torn);
+    RUN_TEST(malformed_dumps_are_refused_with_or_without_an_offset_pointer);
+    RUN_TEST(recorder_keys_of_bytes_false_and_empty_strings);
+    RUN_TEST(sites_with_impossible_names_stay_off);
+    RUN_TEST(set_level_with_wrong_argument_types_changes_nothing);
 }

@@ -317,6 +317,13 @@ TEST number_literals_and_their_errors(void) {
     CHECK_CALL(cv_refused("level T = debug for 0", DT_ERR_SYNTAX, 1, 21,
                           "a timed level change needs a duration above zero"));
     CHECK_CALL(cv_refused("level T = debug for 5", DT_ERR_SYNTAX, 1, 21, "expected a duration, found a number"));
+    CHECK_CALL(cv_refused("level A = debug for 9223372036854775807ns1ns", DT_ERR_SYNTAX, 1, 21,
+                          "number too large (at most 9223372036854775807, or 18446744073709551615 unsigned)"));
+    CHECK_CALL(cv_refused("level A = debug for 9223372036854775808ns", DT_ERR_SYNTAX, 1, 21,
+                          "number too large (at most 9223372036854775807, or 18446744073709551615 unsigned)"));
+    CHECK_CALL(cv_refused("level \"\\xg0\" = off", DT_ERR_SYNTAX, 1, 7, "unknown escape in string"));
+    CHECK_CALL(cv_refused("level \"\\x!0\" = off", DT_ERR_SYNTAX, 1, 7, "unknown escape in string"));
+    CHECK_CALL(cv_refused("level \"a\\x4\" = off", DT_ERR_SYNTAX, 1, 7, "unknown escape in string"));
     CHECK_CALL(cv_refused("recorder r { record T keys 0 by x }", DT_ERR_LIMIT, 1, 28,
                           "number out of range"));
     PASS();
@@ -350,6 +357,12 @@ TEST names_tokens_and_messages_at_their_limits(void) {
                           "between needs bounds of the value's type, i64"));
     CHECK_CALL(cv_refused("recorder r { record T where x between (1 2) }", DT_ERR_SYNTAX, 1, 42,
                           "expected '..', found a number"));
+    CHECK_CALL(cv_refused("recorder r { record T where x between 1 .. 2 }", DT_ERR_SYNTAX, 1, 39, "expected '(', found a number"));
+    CHECK_CALL(cv_refused("recorder r { record T where x between (1 .. 2 }", DT_ERR_SYNTAX, 1, 47, "expected ')', found '}'"));
+    CHECK_CALL(cv_refused("recorder r { record T where x between (1 .. ) }", DT_ERR_SYNTAX, 1, 45, "expected a value, found ')'"));
+    CHECK_CALL(cv_refused("recorder r { record T where 1 contains \"a\" }", DT_ERR_TYPE, 1, 31, "string tests need strings, not i64"));
+    CHECK_CALL(cv_refused("recorder r { record T where x matches 1 }", DT_ERR_TYPE, 1, 31, "string tests need strings, not i64"));
+    CHECK_CALL(cv_refused("recorder r { record T where \"a\" =~ 1 }", DT_ERR_TYPE, 1, 33, "=~ and !~ compare strings ignoring case"));
     CHECK_CALL(cv_refused("recorder r { record T where x in (1, 2 }", DT_ERR_SYNTAX, 1, 40,
                           "expected ')', found '}'"));
     CHECK_CALL(cv_refused("recorder r { record T where 1 =~ \"a\" }", DT_ERR_TYPE, 1, 31,
