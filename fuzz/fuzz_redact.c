@@ -1,4 +1,4 @@
-/* Fuzz target: the `redact` secret detectors (parts/redact.h), which run on
+/* Fuzz target: the `redact` secret detectors (dt_query.h, section detectors), which run on
  * every string field of every event a redacting query sees.
  * Input: the first byte picks the detectors (0 means all), the rest is the
  * string. Properties: every match lies inside the string, is non-empty, comes
@@ -6,7 +6,8 @@
  * again from a match's start with only its detector finds the same match
  * (except bearer, whose match starts after the word that triggers it);
  * the number of matches is at most one per byte. */
-#include "parts/redact.h"
+#define DTQ_DETECTORS
+#include "dt_query.h"
 #include <stdint.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

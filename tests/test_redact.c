@@ -1,9 +1,10 @@
-/* The `redact` detectors (parts/redact.h): the labelled corpus
+/* The `redact` detectors (dt_query.h, section detectors): the labelled corpus
  * tests/data/redact_corpus.txt (every secret found with its exact span, no
  * look-alike touched), detector selection and names, scan semantics, linear
  * time on hostile input, and SipHash-2-4 against the reference vectors. */
 #include "greatest.h"
-#include "parts/redact.h"
+#define DTQ_DETECTORS
+#include "dt_query.h"
 
 #include <stdio.h>
 #include <string.h>
