@@ -18,7 +18,8 @@
  * Blocks run in page order, so a page can show a program, its output, a
  * changed program and the new output. Other fences are prose. Every page
  * must check at least one output, and pages 01..21 (one per item of
- * SCENARIOS.md) must all exist. POSIX: popen, mkdtemp, opendir. */
+ * SCENARIOS.md) must all exist. docs/guide.md follows the same convention
+ * (its quick start and troubleshooting outputs). POSIX: popen, mkdtemp, opendir. */
 #define _POSIX_C_SOURCE 200809L
 #include "greatest.h"
 #include "dt.h"
@@ -414,6 +415,7 @@ SUITE(docs) {
     char path[600];
     size_t n = docs_pages(names, order), i;
     RUN_TEST(docs_match_abridges);
+    RUN_TEST1(docs_page_check, "docs/guide.md");   /* quick start and troubleshooting */
     RUN_TESTp(docs_every_scenario_has_a_page, order, n);
     for (i = 0; i < n; i++) {
         snprintf(path, sizeof path, "%s/%s", DOCS_DIR, order[i]);
