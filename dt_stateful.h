@@ -229,6 +229,7 @@ typedef struct dts__machine {
     dt_pattern pats[DTS__PATTERNS];
     uint32_t npats;
     uint32_t initial_pats;           /* patterns some transition out of the initial state listens to */
+    int all_exact;                   /* every pattern an exact name */
     dt_str vars[DTS__VARS];
     uint32_t nvars, ncounts, nfires, nmetrics;
     int64_t windows[DTS__COUNTS];    /* count(D) windows */
@@ -257,13 +258,19 @@ static int dts__pattern_matches(const dt_pattern *p, uint64_t id, dt_str name) {
     return name.len >= p->text.len && (p->text.len == 0 || memcmp(name.ptr, p->text.ptr, p->text.len) == 0);
 }
 
+/* Spreads a key's bits over the whole word (murmur3's finaliser): stripes
+ * and table slots take the low bits. */
+static uint64_t dts__mix(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ (h >> 33);
+}
+
 static uint64_t dts__hash(const char *p, size_t n) {
     uint64_t h = 0xcbf29ce484222325ull;
     size_t i;
     for (i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
-    h ^= h >> 33;                    /* FNV's low bits are weak for short keys */
-    h *= 0xff51afd7ed558ccdull;
-    return h ^ (h >> 33);
+    return dts__mix(h);
 }
 
 static int64_t dts__floor(int64_t t, int64_t d) { return t >= 0 ? t - t % d : t - (d + t % d) % d; }
@@ -809,7 +816,11 @@ static int dts__layout(dts__cc *k, dt_block *b) {
         m->groups = (dts__group *)dt_compiler_alloc(k->c, sizeof(dts__group) * DT_STATEFUL_GROUPS);
         if (!m->groups) return DT_ERR_NOMEM;
     }
-    for (i = 0; i < m->npats; i++) dt_subscribe(k->c, b, &m->pats[i], (int)i);
+    m->all_exact = 1;
+    for (i = 0; i < m->npats; i++) {
+        if (m->pats[i].prefix) m->all_exact = 0;
+        dt_subscribe(k->c, b, &m->pats[i], (int)i);
+    }
     return DT_OK;
 }
 
@@ -1602,12 +1613,16 @@ static void dts__on_event(dt_block *b, dt_exec *x, int tag) {
     const dt_event *ev = dt_exec_event(x);
     char key[DT_MAX_KEY];
     uint32_t i, len, mask = 0;
-    /* An event that matches several of the machine's patterns arrives once
-     * per pattern: only the first handles it. */
-    for (i = 0; i < (uint32_t)tag; i++) if (dts__pattern_matches(&m->pats[i], ev->id, ev->name)) return;
-    for (i = (uint32_t)tag; i < m->npats; i++) if (dts__pattern_matches(&m->pats[i], ev->id, ev->name)) mask |= 1u << i;
+    if (m->all_exact) {
+        mask = 1u << tag;            /* distinct exact names: only this one matches */
+    } else {
+        /* An event that matches several of the machine's patterns arrives
+         * once per pattern: only the first handles it. */
+        for (i = 0; i < (uint32_t)tag; i++) if (dts__pattern_matches(&m->pats[i], ev->id, ev->name)) return;
+        for (i = (uint32_t)tag; i < m->npats; i++) if (dts__pattern_matches(&m->pats[i], ev->id, ev->name)) mask |= 1u << i;
+    }
     if (!dts__key(m, x, key, &len)) { dts__count_unkeyed(m); return; }
-    dts__handle(b, x, mask, key, len, len ? dts__hash(key, len) : 0);
+    dts__handle(b, x, mask, key, len, m->by_tid ? dts__mix(ev->tid) : len ? dts__hash(key, len) : 0);
 }
 
 static void dts__stats_point(dt_exec *x, const dts__machine *m, const char *name, dt_metric_kind kind, uint64_t v) {
