@@ -17,7 +17,7 @@
  *
  * Runs in `make test` briefly and under ThreadSanitizer in `make tsan`
  * (-s concurrency_stress). DT_STRESS_MS sets the run time (default 300 ms,
- * 1500 ms under TSan). */
+ * 1500 ms under TSan; longer, up to ten times, until 20 deploys are done). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +56,8 @@ typedef struct st_run {
     uint64_t emitted[ST_KINDS], exported[ST_KINDS];   /* atomic */
     uint64_t sink_total, req_counted, metric_points;   /* atomic */
     uint64_t dumps, dump_records, dump_bad;            /* atomic */
-    long deploys, deploy_failures, rollbacks, undeploys, swap_bad;
+    long deploys;                                /* atomic: main waits for enough */
+    long deploy_failures, rollbacks, undeploys, swap_bad;
     long toggles, ticks, flushes, recorder_flush_bad;
     const char *progs[3];
 } st_run;
@@ -182,7 +183,7 @@ static void *st_deploy_thread(void *arg) {
     for (k = 0; !ST_LOAD(&r->stop); k++) {
         const char *p = r->progs[k % 3];
         int rc;
-        if (dt_deploy(r->e, p, strlen(p), NULL) == DT_OK) r->deploys++;
+        if (dt_deploy(r->e, p, strlen(p), NULL) == DT_OK) ST_ADD(&r->deploys, 1L);
         else r->deploy_failures++;
         if (k % 5 == 4) {
             rc = dt_rollback(r->e);
@@ -226,6 +227,11 @@ static void *st_tick_thread(void *arg) {
     return NULL;
 }
 
+/* A deploy waits for read sections to drain; on a loaded machine a reader
+ * preempted inside one makes that slow, so the run goes on (up to ten
+ * times its time) until the programs have changed this often. */
+#define ST_MIN_DEPLOYS 20
+
 static long st_run_ms(void) {
     const char *s = getenv("DT_STRESS_MS");
     long ms = s ? strtol(s, NULL, 10) : (STRESS_TSAN ? 1500 : 300);
@@ -245,9 +251,11 @@ static int st_go(long ms) {
     static const st_fn fns[] = {st_emit_thread, st_emit_thread, st_deploy_thread, st_ripcord_thread, st_tick_thread};
     pthread_t t[5];
     int i, n = (int)(sizeof fns / sizeof fns[0]);
+    long waited;
     for (i = 0; i < n; i++)
         if (pthread_create(&t[i], NULL, fns[i], &st) != 0) { n = i; ST_STORE(&st.stop, 1u); break; }
     st_sleep_ms(ms);
+    for (waited = 0; ST_LOAD(&st.deploys) < ST_MIN_DEPLOYS && waited < 10 * ms; waited += 10) st_sleep_ms(10);
     ST_STORE(&st.stop, 1u);
     for (i = 0; i < n; i++) pthread_join(t[i], NULL);
     return n == (int)(sizeof fns / sizeof fns[0]);
@@ -290,7 +298,8 @@ TEST all_roles_at_once_for_a_bounded_time_account_for_every_event(void) {
     ASSERT_EQ(0, st.swap_bad);
     ASSERT_EQ(0, st.recorder_flush_bad);
     ST_EQ(3 + st.deploys, s.deploys);
-    ASSERT(st.deploys > 0 && st.toggles > 0 && st.ticks > 0);
+    ASSERT(st.toggles > 0 && st.ticks > 0);
+    ASSERT(st.deploys > 0);
     if (GREATEST_IS_VERBOSE())
         printf("  %llu events, %ld deploys, %ld rollbacks, %ld undeploys, %ld toggles, %ld ticks, %llu dumps, "
                "%llu metric points (%llu of %llu StressReq counted, %llu exported), %llu budget trips, query %s\n",
