@@ -45,7 +45,8 @@
  *       bound, program deployed); bench_program(head, line, n) writes n rules.
  *       Return 0, or bench_skip("why") to skip the row with that reason.
  *   void run(uint64_t first, uint64_t n)   emit n events with indexes
- *       first..first+n-1 in a tight loop (BENCH_LOOP); derive keys from the
+ *       first..first+n-1 in a tight loop (BENCH_LOOP; BENCH_RUN_SITE writes
+ *       the usual one-site loop); derive keys from the
  *       index without division where it matters. Called from two threads at
  *       once (disjoint indexes) unless flags has BENCH_ONE_THREAD.
  *   const char *check(const dt_stats *s, uint64_t events)   NULL when the
@@ -106,35 +107,21 @@
  * Call sites and the function API with no program, with a program that
  * does not name the event, into a recorder, and into an action. */
 
-static void run_disabled(uint64_t first, uint64_t n) {
-    uint64_t i;
-    BENCH_LOOP(i, first, n) DT_EMIT(DT_DEBUG, "BenchDebug", DT_U64("i", i));
-}
-static void run_enabled(uint64_t first, uint64_t n) {
-    uint64_t i;
-    BENCH_LOOP(i, first, n) DT_EMIT(DT_INFO, "BenchInfo", DT_U64("i", i));
-}
-static void run_recorded(uint64_t first, uint64_t n) {
-    uint64_t i;
-    BENCH_LOOP(i, first, n) DT_EMIT(DT_DEBUG, "BenchRecorded", DT_U64("i", i));
-}
-/* Keys 0..63 cycle without a division. */
-static void run_recorded_keyed(uint64_t first, uint64_t n) {
-    uint64_t i;
-    BENCH_LOOP(i, first, n) DT_EMIT(DT_DEBUG, "BenchKeyed", DT_U64("k", i & 63u));
-}
-static void run_fire(uint64_t first, uint64_t n) {
-    uint64_t i;
-    BENCH_LOOP(i, first, n) DT_EMIT(DT_DEBUG, "BenchFire", DT_U64("i", i));
-}
+BENCH_RUN_SITE(run_disabled, DT_DEBUG, "BenchDebug", DT_U64("i", i))
+BENCH_RUN_SITE(run_enabled, DT_INFO, "BenchInfo", DT_U64("i", i))
+BENCH_RUN_SITE(run_recorded, DT_DEBUG, "BenchRecorded", DT_U64("i", i))
+BENCH_RUN_SITE(run_recorded_keyed, DT_DEBUG, "BenchKeyed", DT_U64("k", i & 63u))   /* keys 0..63, no division */
+BENCH_RUN_SITE(run_fire, DT_DEBUG, "BenchFire", DT_U64("i", i))
 
-static void run_api(uint64_t first, uint64_t n) {
+/* dt_emit of one name, with its durable ID given (0: computed per event,
+ * as adapters with dynamic names do). */
+static void bench_emit_api(const char *name, uint64_t id, uint64_t first, uint64_t n) {
     dt_field f[1];
     dt_event ev;
     uint64_t i;
     memset(&ev, 0, sizeof ev);
-    ev.name = dt_cstr("BenchApi");
-    ev.id = dt_id("BenchApi");
+    ev.name = dt_cstr(name);
+    ev.id = id;
     ev.level = DT_INFO;
     ev.ts = 1;
     ev.fields = f;
@@ -144,6 +131,7 @@ static void run_api(uint64_t first, uint64_t n) {
         dt_emit(g_bench_engine, &ev);
     }
 }
+static void run_api(uint64_t first, uint64_t n) { bench_emit_api("BenchApi", dt_id("BenchApi"), first, n); }
 
 static int setup_plain(uint64_t p) { (void)p; bench_engine(NULL); return 0; }
 static int setup_no_ts(uint64_t p) { g_bench_no_timestamps = 1; return setup_plain(p); }
@@ -256,21 +244,7 @@ static int setup_rules_prefix(uint64_t n) {
     bench_engine(bench_program("", "level Pfx%llu* = debug", n));
     return 0;
 }
-static void run_unrouted(uint64_t first, uint64_t n) {
-    dt_field f[1];
-    dt_event ev;
-    uint64_t i;
-    memset(&ev, 0, sizeof ev);
-    ev.name = dt_cstr("Unrouted");
-    ev.level = DT_INFO;
-    ev.ts = 1;
-    ev.fields = f;
-    ev.nfields = 1;
-    BENCH_LOOP(i, first, n) {
-        f[0] = dt_field_u64("i", i);
-        dt_emit(g_bench_engine, &ev);
-    }
-}
+static void run_unrouted(uint64_t first, uint64_t n) { bench_emit_api("Unrouted", 0, first, n); }
 
 /* Recorder with N live keys: the core's keyed instances. */
 static void run_recorded_keys(uint64_t first, uint64_t n) {

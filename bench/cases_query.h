@@ -33,14 +33,8 @@ static int setup_q_groups(uint64_t n) {
     return setup_q(text);
 }
 
-static void run_q_drop(uint64_t first, uint64_t n) {
-    uint64_t i;
-    BENCH_LOOP(i, first, n) DT_EMIT(DT_INFO, "BenchQDrop", DT_U64("v", i));
-}
-static void run_q_where_drop(uint64_t first, uint64_t n) {
-    uint64_t i;
-    BENCH_LOOP(i, first, n) DT_EMIT(DT_INFO, "BenchQWhereDrop", DT_U64("v", i));
-}
+BENCH_RUN_SITE(run_q_drop, DT_INFO, "BenchQDrop", DT_U64("v", i))
+BENCH_RUN_SITE(run_q_where_drop, DT_INFO, "BenchQWhereDrop", DT_U64("v", i))
 /* Keys cycle 0..param-1 with one division per call, not per event. */
 static void run_q_countby(uint64_t first, uint64_t n) {
     uint64_t i, keys = g_bench_param, k = first % keys;
@@ -49,28 +43,13 @@ static void run_q_countby(uint64_t first, uint64_t n) {
         if (++k == keys) k = 0;
     }
 }
-static void run_q_project(uint64_t first, uint64_t n) {
-    uint64_t i;
-    BENCH_LOOP(i, first, n) DT_EMIT(DT_INFO, "BenchQProject", DT_U64("v", i), DT_STR("secret", "hunter2"));
-}
+BENCH_RUN_SITE(run_q_project, DT_INFO, "BenchQProject", DT_U64("v", i), DT_STR("secret", "hunter2"))
 /* 64 bytes with an email and an IPv4 address in it. */
 static const char bench_redact_text[] = "login ok for alice@example.com from 10.20.30.40, session 7f3a9c";
-static void run_q_redact(uint64_t first, uint64_t n) {
-    uint64_t i;
-    BENCH_LOOP(i, first, n) DT_EMIT(DT_INFO, "BenchQRedact", DT_STRN("msg", bench_redact_text, 64));
-}
-static void run_q_throttle(uint64_t first, uint64_t n) {
-    uint64_t i;
-    BENCH_LOOP(i, first, n) DT_EMIT(DT_INFO, "BenchQThrottle", DT_U64("v", i));
-}
-static void run_q_sample(uint64_t first, uint64_t n) {
-    uint64_t i;
-    BENCH_LOOP(i, first, n) DT_EMIT(DT_INFO, "BenchQSample", DT_U64("v", i));
-}
-static void run_q_p99(uint64_t first, uint64_t n) {
-    uint64_t i;
-    BENCH_LOOP(i, first, n) DT_EMIT(DT_INFO, "BenchQLatency", DT_U64("v", i & 1023u));
-}
+BENCH_RUN_SITE(run_q_redact, DT_INFO, "BenchQRedact", DT_STRN("msg", bench_redact_text, 64))
+BENCH_RUN_SITE(run_q_throttle, DT_INFO, "BenchQThrottle", DT_U64("v", i))
+BENCH_RUN_SITE(run_q_sample, DT_INFO, "BenchQSample", DT_U64("v", i))
+BENCH_RUN_SITE(run_q_p99, DT_INFO, "BenchQLatency", DT_U64("v", i & 1023u))
 
 /* A drop that nothing precedes may turn the site off at deploy (no event
  * reaches the engine); otherwise every event is counted dropped. */
@@ -141,14 +120,8 @@ static int setup_q_rules_other(uint64_t n) { return setup_q(bench_program("", "q
 static int setup_q_rules_same(uint64_t n) {
     return setup_q(bench_program("", "query q%llu = BenchQSame | where v == 99999999999%llu | drop", n));
 }
-static void run_q_same(uint64_t first, uint64_t n) {
-    uint64_t i;
-    BENCH_LOOP(i, first, n) DT_EMIT(DT_INFO, "BenchQSame", DT_U64("v", i));
-}
-static void run_q_flat(uint64_t first, uint64_t n) {
-    uint64_t i;
-    BENCH_LOOP(i, first, n) DT_EMIT(DT_INFO, "BenchQFlat", DT_U64("v", i));
-}
+BENCH_RUN_SITE(run_q_same, DT_INFO, "BenchQSame", DT_U64("v", i))
+BENCH_RUN_SITE(run_q_flat, DT_INFO, "BenchQFlat", DT_U64("v", i))
 /* Checked once (refused: skipped), then deployed by run(). */
 static int setup_q_deploy(uint64_t n) {
     dt_error err;

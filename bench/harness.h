@@ -74,6 +74,14 @@ static inline uint64_t bench_next(uint64_t i) {
 }
 #define BENCH_LOOP(i, first, n) for ((i) = (first); (i) < (first) + (n); (i) = bench_next(i))
 
+/* The usual run(): one DT_EMIT per index i (its own call site), e.g.
+ *     BENCH_RUN_SITE(run_x, DT_INFO, "BenchX", DT_U64("v", i))          */
+#define BENCH_RUN_SITE(fn, level, ...)                        \
+    static void fn(uint64_t first, uint64_t n) {              \
+        uint64_t i;                                           \
+        BENCH_LOOP(i, first, n) DT_EMIT((level), __VA_ARGS__); \
+    }
+
 /* >>clock ----------------------------------------------------------------
  * A cheap cycle counter for per-call latency (rdtsc on x86, the virtual
  * counter on arm64, else the monotonic clock), converted to ns by a ratio

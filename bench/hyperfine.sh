@@ -75,23 +75,27 @@ ratios() {
     "- \(.command): \(.mean / $dt.mean * 100 | round / 100)x the wall time of dt (\(.mean * 1000 | round) ms vs \($dt.mean * 1000 | round) ms), \((.user + .system) / ($dt.user + $dt.system) * 100 | round / 100)x its CPU time"' "$1"
 }
 
+# timed NAME DT JQ MLR: the three commands in one hyperfine run, its
+# Markdown table and the ratios.
+timed() {
+  hyperfine --style basic --runs "$RUNS" --export-json "$OUT/$1.json" --export-markdown "$OUT/$1.md" \
+    -n dt "$2 > /dev/null" -n jq "$3 > /dev/null" -n mlr "$4 > /dev/null" >/dev/null
+  echo; cat "$OUT/$1.md"; echo; ratios "$OUT/$1.json"
+}
+
 echo "hyperfine: $LINES lines ($(du -h "$EV" | cut -f1)), $RUNS runs each, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "### drop ($( [ $HAVE_QUERY = 1 ] && echo 'query d = Noise | drop' || echo 'level Noise = off (dt without dt_query.h)'))"
 echo
 check_same "$DT_DROP | wc -l" "$MLR_DROP | wc -l" "$JQ_DROP | wc -l" "drop"
-hyperfine --style basic --runs "$RUNS" --export-json "$OUT/drop.json" --export-markdown "$OUT/drop.md" \
-  -n dt "$DT_DROP > /dev/null" -n jq "$JQ_DROP > /dev/null" -n mlr "$MLR_DROP > /dev/null" >/dev/null
-echo; cat "$OUT/drop.md"; echo; ratios "$OUT/drop.json"
+timed drop "$DT_DROP" "$JQ_DROP" "$MLR_DROP"
 
 echo
 if [ $HAVE_QUERY = 1 ]; then
   echo "### count-by (query c = Request | summarize n = count() by route every 1h)"
   echo
   check_same "$DT_COUNT | grep -c '\"type\":\"metric\"'" "$MLR_COUNT | wc -l" "$JQ_COUNT | jq length" "count-by"
-  hyperfine --style basic --runs "$RUNS" --export-json "$OUT/countby.json" --export-markdown "$OUT/countby.md" \
-    -n dt "$DT_COUNT > /dev/null" -n jq "$JQ_COUNT > /dev/null" -n mlr "$MLR_COUNT > /dev/null" >/dev/null
-  echo; cat "$OUT/countby.md"; echo; ratios "$OUT/countby.json"
+  timed countby "$DT_COUNT" "$JQ_COUNT" "$MLR_COUNT"
 else
   echo "### count-by: skipped: this dt has no query processor (dt_query.h)"
 fi
