@@ -742,6 +742,12 @@ static void dtq__siphash24(const unsigned char key[16], const void *data, size_t
 #if defined(DT_QUERY_IMPLEMENTATION) && !defined(DT_QUERY__IMPLEMENTED)
 #define DT_QUERY__IMPLEMENTED
 
+/* Under DT_STATIC the API is static, and a program may use none of it. */
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#endif
+
 #include <string.h>
 
 
@@ -1916,5 +1922,9 @@ static const dt_processor dtq__processor = {
 };
 
 DT_API const dt_processor *dt_query_processor(void) { return &dtq__processor; }
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 #endif /* DT_QUERY_IMPLEMENTATION */

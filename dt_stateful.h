@@ -88,6 +88,12 @@ DT_API const dt_processor *dt_stateful_trigger_processor(void);  /* `on EVENT ..
 #if defined(DT_STATEFUL_IMPLEMENTATION) && !defined(DT_STATEFUL_IMPLEMENTED)
 #define DT_STATEFUL_IMPLEMENTED
 
+/* Under DT_STATIC the API is static, and a program may use none of it. */
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#endif
+
 #include <string.h>
 
 /* Bounds of one machine's text: each a compile error when passed. */
@@ -1720,6 +1726,10 @@ static const dt_processor dts__trigger_processor = {
 
 DT_API const dt_processor *dt_stateful_processor(void) { return &dts__machine_processor; }
 DT_API const dt_processor *dt_stateful_trigger_processor(void) { return &dts__trigger_processor; }
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 #endif /* DT_STATEFUL_IMPLEMENTATION */
 

@@ -20,9 +20,15 @@
 #define DT_ALL_IMPLEMENTATION
 #else
 #define DT_IMPLEMENTATION
+#define DT_QUERY_IMPLEMENTATION
+#define DT_STATEFUL_IMPLEMENTATION
 #endif
 #include "dt.h"
 #include "dt.h"
+/* The processors' headers, in every build the checks make. */
+#include "dt_query.h"
+#include "dt_stateful.h"
+#include "dt_query.h"
 #include "multi.h"
 
 static int seen_x, seen_y, bad_ts;
@@ -46,7 +52,7 @@ static int fail(const char *what) {
 }
 
 int main(void) {
-    static const char prog[] = "level X = off";
+    static const char prog[] = "query q = X | drop\nmachine m { Idle -> Busy on Y }";
     static const char fprog[] = "level X = off\nrecorder r { record Y where n > 0.5 }";
     dt_desc d;
     dt_engine *e;
@@ -64,6 +70,8 @@ int main(void) {
     d.sinks.event = sink;
     e = dt_create(&d);
     if (!e) return fail("dt_create");
+    if (dt_register_processor(e, dt_query_processor()) != DT_OK || dt_register_processor(e, dt_stateful_processor()) != DT_OK)
+        return fail("dt_register_processor");
     dt_bind_sites(e);
     if (dt_deploy(e, prog, sizeof prog - 1, &err) != DT_OK) return fail(err.message);
     memset(&ev, 0, sizeof ev);
