@@ -376,7 +376,7 @@ int main(int argc, char **argv) {
     }
     if (quick) { g_bench_run_ns = 2e6; g_bench_samples = 2000; }
     bench_calibrate_cycles();
-    printf("dt bench: median of %d runs of about %.0f ms each; p50/p99.9 from %u single calls\n"
+    printf("dt bench: median of %d runs of about %.0f ms each; p50/p99.9 from up to %u single calls\n"
            "(%s, %.3f ns/tick, moves in steps of %.1f ns); processors: query %s, stateful %s\n\n",
            BENCH_RUNS, g_bench_run_ns / 1e6, g_bench_samples, BENCH_COUNTER, bench_ns_per_cycle,
            (double)bench_cycle_step * bench_ns_per_cycle,
