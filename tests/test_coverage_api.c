@@ -424,6 +424,41 @@ TEST set_level_with_wrong_argument_types_changes_nothing(void) {
     PASS();
 }
 
+/* Two names with one durable ID (a pair from tests/test_ids.c) in one
+ * program, or one in the program and one registered: refused where the
+ * name is written, naming both. */
+static enum greatest_test_res ca_collision(dt_engine *e, const char *text, int line, int column, const char *first,
+                                           const char *second) {
+    dt_error err;
+    char msg[200];
+    snprintf(msg, sizeof msg, "durable ID collision: '%s' and '%s' hash to the same ID", first, second);
+    ASSERT_EQm(text, DT_ERR_COLLISION, dt_check(e, text, strlen(text), &err, NULL));
+    ASSERT_EQm(text, line, err.line);
+    ASSERT_EQm(text, column, err.column);
+    ASSERT_STR_EQm(text, msg, err.message);
+    ASSERT_STR_EQm(text, "rename one of the events (see docs/durable-ids.md)", err.hint);
+    PASS();
+}
+
+TEST programs_naming_two_events_with_one_id_are_refused(void) {
+    ca_cap c;
+    dt_desc d = ca_desc(&c);
+    dt_engine *e = dt_create(&d);
+    ASSERT(e != NULL);
+    CHECK_CALL(ca_collision(e, "level cZ0fG9zuWcUK = off\nlevel c_QIKXfCwyFN = off", 2, 7, "cZ0fG9zuWcUK", "c_QIKXfCwyFN"));
+    CHECK_CALL(ca_collision(e, "level cZ0fG9zuWcUK = off\nrecorder r { record c_QIKXfCwyFN }", 1, 7, "c_QIKXfCwyFN",
+                            "cZ0fG9zuWcUK"));
+    ASSERT_EQ(DT_OK, dt_register_event(e, "cZ0fG9zuWcUK", NULL, 0, NULL, 0));
+    CHECK_CALL(ca_collision(e, "level c_QIKXfCwyFN = off", 1, 7, "cZ0fG9zuWcUK", "c_QIKXfCwyFN"));
+    ASSERT_EQ(DT_OK, deploy(e, "level cZ0fG9zuWcUK = off"));
+    emit(e, "c_QIKXfCwyFN", DT_INFO, 0);             /* same ID, other name: not the rule's event */
+    emit(e, "cZ0fG9zuWcUK", DT_INFO, 0);
+    ASSERT_EQ(1, c.exported);
+    ASSERT_STR_EQ("c_QIKXfCwyFN@info{}", c.last);
+    dt_destroy(e);
+    PASS();
+}
+
 SUITE(coverage_api) {
     RUN_TEST(every_result_type_level_and_risk_has_its_name);
     RUN_TEST(null_arguments_are_refused_or_ignored);
@@ -436,4 +471,5 @@ SUITE(coverage_api) {
     RUN_TEST(recorder_keys_of_bytes_false_and_empty_strings);
     RUN_TEST(sites_with_impossible_names_stay_off);
     RUN_TEST(set_level_with_wrong_argument_types_changes_nothing);
+    RUN_TEST(programs_naming_two_events_with_one_id_are_refused);
 }
