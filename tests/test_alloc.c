@@ -232,6 +232,69 @@ TEST every_compiler_allocation_site_fails_cleanly_under_shifting_layouts(void) {
     PASS();
 }
 
+/* The documented fallback of a program change without memory for its
+ * hand-over table: nothing carries over, every old block is flushed. A
+ * summarize of the old program then gives its open window at the deploy,
+ * instead of carrying it into the new program. */
+typedef struct fa_metrics {
+    long points;
+    double count;
+} fa_metrics;
+
+static void fa_on_metric(const dt_metric *m, void *ud) {
+    fa_metrics *f = (fa_metrics *)ud;
+    f->points++;
+    f->count += m->value;
+}
+
+static long fa_summarize_redeploy(long fail_last, fa_metrics *at_deploy, fa_metrics *at_flush) {
+    static const char prog[] = "query q = A | summarize n = count() every 1m";
+    rel_alloc a;
+    fa_metrics m;
+    int64_t now;
+    dt_desc d;
+    dt_engine *e;
+    long before, used;
+    int i;
+    memset(&m, 0, sizeof m);
+    d = sup_desc(&m, &now, 100 * SEC);
+    d.allocator = rel_allocator(&a, 0, 0);
+    d.sinks.metric = fa_on_metric;
+    d.self_interval_ns = -1;
+    d.processors = rel_processors(&d.nprocessors);
+    if (!(e = dt_create(&d)) || deploy(e, prog) != DT_OK) return -1;
+    for (i = 0; i < 3; i++) emit(e, "A", DT_INFO, 0);
+    before = a.calls;
+    if (fail_last) a.fail_at = before + fail_last;
+    if (deploy(e, prog) != DT_OK) return -1;
+    used = a.calls - before;
+    a.fail_at = 0;
+    *at_deploy = m;
+    dt_flush(e);
+    at_flush->points = m.points - at_deploy->points;
+    at_flush->count = m.count - at_deploy->count;
+    dt_destroy(e);
+    return a.live ? -2 : used;
+}
+
+TEST no_memory_for_the_hand_over_table_flushes_instead_of_carrying(void) {
+    fa_metrics dep, fl;
+    long used;
+    uint32_t n;
+    rel_processors(&n);
+    if (!n) SKIPm("no processor with state is linked into this binary");
+    used = fa_summarize_redeploy(0, &dep, &fl);     /* with memory: the window carries over */
+    ASSERT(used > 0);
+    ASSERT_EQ(0, dep.points);
+    ASSERT_EQ(1, fl.points);
+    ASSERT_EQ(3.0, fl.count);
+    ASSERT_EQ(used, fa_summarize_redeploy(used, &dep, &fl));   /* the table is the deploy's last allocation */
+    ASSERT_EQ(1, dep.points);                       /* flushed at the deploy */
+    ASSERT_EQ(3.0, dep.count);
+    ASSERT_EQ(0, fl.points);
+    PASS();
+}
+
 /* Failures in the engine's own set-up: dt_create says why and frees all. */
 static char fa_log_msg[400];
 static void fa_log(int severity, const char *message, void *ud) {
@@ -435,6 +498,7 @@ TEST fixed_block_of_every_size_fails_cleanly_until_it_is_enough(void) {
 SUITE(alloc) {
     RUN_TEST(every_allocation_failure_over_every_bundled_program_is_clean);
     RUN_TEST(every_compiler_allocation_site_fails_cleanly_under_shifting_layouts);
+    RUN_TEST(no_memory_for_the_hand_over_table_flushes_instead_of_carrying);
     RUN_TEST(create_failure_at_each_allocation_returns_null_logs_and_frees_everything);
     RUN_TEST(registering_an_event_fails_cleanly_at_each_copy);
     RUN_TEST(adding_a_schema_to_a_known_event_fails_cleanly_at_each_copy);
