@@ -295,6 +295,39 @@ TEST no_memory_for_the_hand_over_table_flushes_instead_of_carrying(void) {
     PASS();
 }
 
+/* The other documented fallback: a first program whose timed level
+ * changes cannot be copied for lack of memory deploys, but they do not
+ * start (one overflows, logged). */
+static long fa_boost_deploy(long fail_last, fa_cap *c, uint64_t *overflows) {
+    static const char prog[] = "level Boost* = debug for 5m";
+    rel_alloc a;
+    dt_engine *e = fa_engine(c, &a, 0, 0);
+    long before, used;
+    if (!e) return -1;
+    before = a.calls;
+    if (fail_last) a.fail_at = before + fail_last;
+    if (deploy(e, prog) != DT_OK) return -1;
+    used = a.calls - before;
+    a.fail_at = 0;
+    emit(e, "BoostDetail", DT_DEBUG, 0);
+    *overflows = stats(e).overflows;
+    dt_destroy(e);
+    return a.live ? -2 : used;
+}
+
+TEST no_memory_for_timed_changes_deploys_without_them_and_counts_it(void) {
+    fa_cap c;
+    uint64_t overflows;
+    long used = fa_boost_deploy(0, &c, &overflows);
+    ASSERT(used > 0);
+    ASSERT_EQ(1, c.exported);                    /* the boost runs: debug is exported */
+    ASSERT_EQ(0u, overflows);
+    ASSERT_EQ(used, fa_boost_deploy(used, &c, &overflows));   /* the copy is the deploy's last allocation */
+    ASSERT_EQ(0, c.exported);
+    ASSERT_EQ(1u, overflows);
+    PASS();
+}
+
 /* Failures in the engine's own set-up: dt_create says why and frees all. */
 static char fa_log_msg[400];
 static void fa_log(int severity, const char *message, void *ud) {
@@ -499,6 +532,7 @@ SUITE(alloc) {
     RUN_TEST(every_allocation_failure_over_every_bundled_program_is_clean);
     RUN_TEST(every_compiler_allocation_site_fails_cleanly_under_shifting_layouts);
     RUN_TEST(no_memory_for_the_hand_over_table_flushes_instead_of_carrying);
+    RUN_TEST(no_memory_for_timed_changes_deploys_without_them_and_counts_it);
     RUN_TEST(create_failure_at_each_allocation_returns_null_logs_and_frees_everything);
     RUN_TEST(registering_an_event_fails_cleanly_at_each_copy);
     RUN_TEST(adding_a_schema_to_a_known_event_fails_cleanly_at_each_copy);
