@@ -1041,7 +1041,7 @@ static int dt__str_ieq(dt_str a, dt_str b) {
     for (i = 0; i < a.len; i++) if (dt__lower(a.ptr[i]) != dt__lower(b.ptr[i])) return 0;
     return 1;
 }
-static int dt__starts(dt_str s, dt_str pre) { return s.len >= pre.len && (pre.len == 0 || memcmp(s.ptr, pre.ptr, pre.len) == 0); }
+static int dt__starts(dt_str s, dt_str pre) { return s.len >= pre.len && (pre.len == 0 || (s.ptr[0] == pre.ptr[0] && memcmp(s.ptr, pre.ptr, pre.len) == 0)); }
 static int dt__is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 static int dt__is_digit(int c) { return c >= '0' && c <= '9'; }
 
@@ -1793,7 +1793,7 @@ static dt_engine *dt__bound;
 
 static uint32_t dt__site_mode(dt_engine *e, dt_site *s);
 static int dt__name_ok(dt_str name) { return name.ptr && name.len > 0 && name.len <= DT_MAX_NAME; }
-static void dt__emit_checked(dt_engine *e, dt_event *ev, dt__slot sl);
+static void dt__emit_checked(dt_engine *e, dt_event *ev, dt__slot sl, int fields_known);
 static inline int dt__fields_ok(const dt_event *ev);
 
 static void dt__site_add_to_registry(dt_engine *e, dt_site *s) {
@@ -1907,7 +1907,7 @@ DT_API void dt_site_emit(dt_site *s, const dt_field *fields, uint32_t nfields) {
         if (e->desc.sinks.event) e->desc.sinks.event(&ev, e->desc.sinks.user_data);
         return;
     }
-    dt__emit_checked(e, &ev, sl);
+    dt__emit_checked(e, &ev, sl, DT__LOAD(&s->fields_checked) || dt__site_fields_check(s, &ev));
 }
 
 /* ---- engine setup ------------------------------------------------------ */
@@ -3880,10 +3880,37 @@ static int dt__check_block_names(dt_compiler *c) {
 /* The threshold of a name from the prefix rules (longest first) or the
  * default. Exact rules are in the routes, so events with no route never
  * scan them. */
+/* Prefix rules are sorted longest first and, within one length, by their
+ * bytes (dt__level_cmp): one binary search per distinct length for the
+ * name's first bytes, so the cost grows with the number of distinct
+ * lengths (and the log of the rules), not with the rules. */
+static uint32_t dt__level_run_end(const dt__level_rule *r, uint32_t i, uint32_t n) {
+    size_t len = r[i].pattern.text.len;
+    uint32_t lo = i, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (r[mid].pattern.text.len == len) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
 static int dt__level_for(const dt__program *p, dt_str name) {
-    uint32_t i;
-    for (i = 0; i < p->nprefix_levels; i++)
-        if (dt__starts(name, p->prefix_levels[i].pattern.text)) return p->prefix_levels[i].level;
+    const dt__level_rule *r = p->prefix_levels;
+    uint32_t i = 0, n = p->nprefix_levels;
+    while (i < n) {
+        size_t len = r[i].pattern.text.len;
+        uint32_t end = dt__level_run_end(r, i, n), lo = i, hi = end;
+        if (len == 0) return r[i].level;             /* '*': the shortest, last */
+        while (len <= name.len && lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            int c = memcmp(name.ptr, r[mid].pattern.text.ptr, len);
+            if (c == 0) return r[mid].level;
+            if (c < 0) hi = mid;
+            else lo = mid + 1;
+        }
+        i = end;
+    }
     return p->default_level;
 }
 
@@ -4522,7 +4549,8 @@ static void dt__process(dt_engine *e, dt__program *p, const dt_event *ev, dt__sl
             else x.dropped = 1;
         }
     }
-    dt__export(e, sl, &x.ev, x.dropped, dt__threshold(e, p, r, ev->name, x.now));
+    if (x.dropped) dt__add(sl, DT__S_events_dropped, 1);   /* a dropped event needs no threshold */
+    else dt__export(e, sl, &x.ev, 0, dt__threshold(e, p, r, ev->name, x.now));
 }
 
 
@@ -4544,13 +4572,13 @@ DT__HOT int dt__fields_ok(const dt_event *ev) {
     return 1;
 }
 
-static void dt__emit_checked(dt_engine *e, dt_event *ev, dt__slot sl) {
+static void dt__emit_checked(dt_engine *e, dt_event *ev, dt__slot sl, int fields_known) {
     dt__reader r;
     dt__program *p;
     dt__after after;
     after.n = 0;
     if (ev->nfields > DT_MAX_FIELDS) { ev->nfields = DT_MAX_FIELDS; dt__add(sl, DT__S_fields_truncated, 1); }
-    if (!dt__fields_ok(ev)) { dt__add(sl, DT__S_bad_events, 1); return; }
+    if (!fields_known && !dt__fields_ok(ev)) { dt__add(sl, DT__S_bad_events, 1); return; }
     if (DT__LOAD(&e->ripcord) || !DT__LOAD(&e->program)) {
         /* No program to read (the pointer is only compared, never followed),
          * so no read section and no fence: the event is ordered before any
@@ -4575,7 +4603,7 @@ DT_API void dt_emit(dt_engine *e, const dt_event *in) {
     if (!dt__name_ok(ev.name) || (ev.nfields && !ev.fields)) { dt__add(sl, DT__S_bad_events, 1); return; }
     if (!ev.id) ev.id = dt_id_n(ev.name.ptr, ev.name.len);
     if (!ev.ts) ev.ts = dt_now(e);
-    dt__emit_checked(e, &ev, sl);
+    dt__emit_checked(e, &ev, sl, 0);
 }
 
 DT_API void dt_exec_emit(dt_exec *x, const dt_event *in) {
