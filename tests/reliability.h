@@ -54,6 +54,15 @@ REL_UNUSED static const dt_processor *const *rel_processors(uint32_t *n) {
     *n = k;
     return list;
 }
+
+/* 1 when a processor with this keyword is linked in. */
+REL_UNUSED static int rel_has_processor(const char *keyword) {
+    uint32_t n, i;
+    const dt_processor *const *p = rel_processors(&n);
+    for (i = 0; i < n; i++)
+        if (strcmp(p[i]->keyword, keyword) == 0) return 1;
+    return 0;
+}
 #endif
 
 /* ---- files --------------------------------------------------------------- */

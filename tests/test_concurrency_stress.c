@@ -100,14 +100,6 @@ static void st_on_dump(const dt_dump *d, void *ud) {
     ST_ADD(&r->dump_records, (uint64_t)d->records);
 }
 
-static int st_has_processor(const char *keyword) {
-    uint32_t n, i;
-    const dt_processor *const *p = rel_processors(&n);
-    for (i = 0; i < n; i++)
-        if (strcmp(p[i]->keyword, keyword) == 0) return 1;
-    return 0;
-}
-
 /* The programs the deployer cycles through. All share one summarize query
  * (same name and text: its windows carry over) when the query processor
  * is linked in. */
@@ -139,7 +131,7 @@ static dt_engine *st_start(void) {
     d.sinks.user_data = &st;
     d.self_interval_ns = -1;
     d.processors = rel_processors(&d.nprocessors);
-    st.has_query = st_has_processor("query");
+    st.has_query = rel_has_processor("query");
     st_programs(&st);
     st.e = dt_create(&d);
     return st.e;

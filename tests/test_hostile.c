@@ -395,6 +395,19 @@ TEST invalid_names_and_fields_are_refused_and_counted_invalid_utf8_values_pass(v
     PASS();
 }
 
+/* The recorders among recs[0..n) that recorded the event, as "a b ":
+ * each is flushed, and a dump means it did. */
+static void ho_matched(dt_engine *e, ho_cap *c, const char *const *recs, unsigned n, char *got, size_t size) {
+    unsigned k;
+    got[0] = 0;
+    for (k = 0; k < n; k++) {
+        c->dumps = 0;
+        dt_recorder_flush(e, recs[k], NULL);
+        if (c->dumps) { sup_append(got, size, recs[k]); sup_append(got, size, " "); }
+    }
+    c->dumps = 0;
+}
+
 /* NaN and infinities compare as IEEE 754 says and are recorded as they
  * are; nothing counts as an error. */
 TEST nan_and_infinities_follow_ieee_comparisons(void) {
@@ -407,19 +420,15 @@ TEST nan_and_infinities_follow_ieee_comparisons(void) {
     /* per value: which of gt, ne, eq, ar match */
     static const struct { double v; const char *want; } cases[] = {
         {0.0, "ne eq ar "}, {NAN, "ne "}, {INFINITY, "gt ne eq ar "}, {-INFINITY, "ne eq "}, {-NAN, "ne "}};
-    unsigned i, k;
+    unsigned i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ho_cap c;
         dt_engine *e = ho_engine(&c);
         dt_field f = dt_field_f64("x", cases[i].v);
-        char got[64] = "";
+        char got[64];
         ASSERT_EQ(DT_OK, deploy(e, prog));
         sup_emit_fields(e, "F", DT_INFO, 0, 0, &f, 1);
-        for (k = 0; k < 4; k++) {
-            dt_recorder_flush(e, recs[k], NULL);
-            if (c.dumps) { sup_append(got, sizeof got, recs[k]); sup_append(got, sizeof got, " "); }
-            c.dumps = 0;
-        }
+        ho_matched(e, &c, recs, 4, got, sizeof got);
         ASSERT_STR_EQ(cases[i].want, got);
         ASSERT_EQ(0u, stats(e).rule_errors);
         dt_destroy(e);
@@ -449,12 +458,12 @@ TEST every_type_mismatch_is_null_and_one_rule_error(void) {
         {"str", "str len eqs ", 3},
         {"bytes", "len ", 5},
     };
-    unsigned i, k;
+    unsigned i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ho_cap c;
         dt_engine *e = ho_engine(&c);
         dt_field f;
-        char got[64] = "";
+        char got[64];
         switch (i) {
         case 0: f = dt_field_i64("x", 0); f.value.type = DT_TYPE_NULL; break;
         case 1: f = dt_field_bool("x", 1); break;
@@ -466,11 +475,7 @@ TEST every_type_mismatch_is_null_and_one_rule_error(void) {
         }
         ASSERT_EQ(DT_OK, deploy(e, prog));
         sup_emit_fields(e, "T", DT_INFO, 0, 0, &f, 1);
-        for (k = 0; k < 6; k++) {
-            dt_recorder_flush(e, recs[k], NULL);
-            if (c.dumps) { sup_append(got, sizeof got, recs[k]); sup_append(got, sizeof got, " "); }
-            c.dumps = 0;
-        }
+        ho_matched(e, &c, recs, 6, got, sizeof got);
         ASSERT_STR_EQm(cases[i].type, cases[i].want, got);
         ASSERT_EQm(cases[i].type, (uint64_t)cases[i].errors, stats(e).rule_errors);
         ASSERT_EQm(cases[i].type, 1, c.exported);
@@ -484,14 +489,6 @@ TEST every_type_mismatch_is_null_and_one_rule_error(void) {
 #ifndef HO_QUERY_BUG_REDACT_BUDGET     /* 1 while the bug is open; 0 to run the test */
 #define HO_QUERY_BUG_REDACT_BUDGET 1
 #endif
-
-static int ho_has(const char *keyword) {
-    uint32_t n, i;
-    const dt_processor *const *p = rel_processors(&n);
-    for (i = 0; i < n; i++)
-        if (strcmp(p[i]->keyword, keyword) == 0) return 1;
-    return 0;
-}
 
 typedef struct ho_leaks {
     long events, leaks;
@@ -522,7 +519,7 @@ TEST a_huge_value_never_switches_redaction_off(void) {
     dt_engine *e;
     dt_field f;
     int64_t now;
-    if (!ho_has("query")) { free(big); SKIPm("the query processor is not linked into this binary"); }
+    if (!rel_has_processor("query")) { free(big); SKIPm("the query processor is not linked into this binary"); }
     ASSERT(big != NULL);
     memset(&l, 0, sizeof l);
     d = sup_desc(&l, &now, 100 * SEC);
