@@ -2228,6 +2228,10 @@ static void dt__lex_number(dt_compiler *c, dt_token *t) {
         buf[k] = 0;
         t->kind = DT_TOK_FLOAT;
         t->f = strtod(buf, NULL);
+        if (t->f > 1.7976931348623157e308) {     /* strtod overflowed to infinity */
+            dt__tok_error(t, "number too large");   /* a float is at most about 1.8e308 */
+            return;
+        }
 #endif
         return;
     }

@@ -20,6 +20,7 @@
  *   DTQ_MAX_GROUPS       most groups a summarize may ask for (100000)
  *   DTQ_DEFAULT_KEYS     keys per throttle when it does not say (1000)
  *   DTQ_SHARDS           shards of each summarize (2; 1 under DT_NO_THREADS)
+ *   DTQ_REDACT_SCAN      longest string `redact` scans (65536); longer: one marker
  *   DTQ_MAX_OPS          operators in one query (64)
  *   DTQ_MAX_KEYS         `by` keys of one summarize (8)
  *   DTQ_MAX_AGGS         aggregates of one summarize (16)
@@ -44,6 +45,9 @@
 #else
 #define DTQ_SHARDS 2
 #endif
+#endif
+#ifndef DTQ_REDACT_SCAN         /* longest string redact scans; longer ones become one marker */
+#define DTQ_REDACT_SCAN 65536
 #endif
 #ifndef DTQ_MAX_OPS
 #define DTQ_MAX_OPS 64
@@ -1805,6 +1809,10 @@ static int dtq__redact_str(dt_exec *x, const dtq__redact_op *r, dt_str in, dt_st
     return 1;
 }
 
+/* Redact is not charged per byte against the block's budget: a tripped
+ * block is switched off, and a redactor switched off lets every later secret
+ * through. Its cost is bounded instead: a linear scan of at most
+ * DTQ_REDACT_SCAN bytes per string field. */
 static void dtq__redact(dt_exec *x, const dtq__op *op) {
     const dtq__redact_op *r = op->redact;
     const dt_event *ev = dt_exec_event(x);
@@ -1813,8 +1821,15 @@ static void dtq__redact(dt_exec *x, const dtq__op *op) {
         const dt_field *f = &ev->fields[i];
         dt_str out;
         if (f->value.type != DT_TYPE_STR || (r->fields && !dtq__listed(r->fields, r->nfields, f->name))) continue;
-        if (dt_exec_charge(x, (uint32_t)(f->value.as.str.len / 64u))) return;
-        if (dtq__redact_str(x, r, f->value.as.str, &out)) {
+        if (f->value.as.str.len > DTQ_REDACT_SCAN) {
+            /* too long to scan within any budget: fail closed, the whole value
+             * becomes one marker (and the block stays on for later events) */
+            out = r->hashed ? dt_cstr("[REDACTED]") : r->marker;
+            dt_exec_rule_error(x);
+        } else if (!dtq__redact_str(x, r, f->value.as.str, &out)) {
+            continue;
+        }
+        {
             dt_value v;
             v.type = DT_TYPE_STR;
             v.as.str = out;
