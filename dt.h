@@ -1699,7 +1699,13 @@ static int dt__reg_copy_schema(dt_engine *e, dt__reg_event *r, const dt_schema_f
     for (i = 0; i < n; i++) {
         r->fields[i].type = f[i].type;
         r->fields[i].name = dt__strdup(e, f[i].name, strlen(f[i].name));
-        if (!r->fields[i].name) { r->nfields = i; return DT_ERR_NOMEM; }
+        if (!r->fields[i].name) {                /* undo: a retry starts from nothing */
+            while (i > 0) dt__free(e, (void *)r->fields[--i].name);
+            dt__free(e, r->fields);
+            r->fields = NULL;
+            r->nfields = 0;
+            return DT_ERR_NOMEM;
+        }
     }
     r->nfields = n;
     DT__STORE_REL(&r->has_schema, 1);
@@ -1730,6 +1736,7 @@ static int dt__reg_add(dt_engine *e, const char *name, size_t len, const dt_sche
         if (has_schema && !r->has_schema) return dt__reg_copy_schema(e, r, f, n);
         if (file && !DT__LOAD(&r->file)) {
             const char *f2 = copy ? dt__strdup(e, file, strlen(file)) : file;
+            if (!f2) return DT_ERR_NOMEM;
             r->file_owned = copy;
             r->line = line;
             r->level = level;
@@ -1746,6 +1753,10 @@ static int dt__reg_add(dt_engine *e, const char *name, size_t len, const dt_sche
     if (!r->name.ptr) return DT_ERR_NOMEM;
     r->file = (file && copy) ? dt__strdup(e, file, strlen(file)) : file;
     r->file_owned = file && copy;
+    if (file && !r->file) {                      /* the location is part of the entry: all or nothing */
+        if (r->owned) dt__free(e, (void *)r->name.ptr);
+        return DT_ERR_NOMEM;
+    }
     r->line = line;
     r->level = level;
     if (has_schema && dt__reg_copy_schema(e, r, f, n) != DT_OK) {
