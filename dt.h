@@ -830,7 +830,8 @@ DT_API dt_engine *dt_compiler_engine(dt_compiler *c);
 /* Events the following expressions are about (for schema field binding);
  * the patterns are copied. */
 DT_API void dt_compiler_scope(dt_compiler *c, const dt_pattern *patterns, uint32_t n);
-/* Subscribes b to events matching p; on_event receives tag. */
+/* Subscribes b to events matching p; on_event receives tag. An event that
+ * matches several of a block's patterns with the same tag reaches it once. */
 DT_API int dt_subscribe(dt_compiler *c, dt_block *b, const dt_pattern *p, int tag);
 /* Drops events matching p before any block sees them, when no block before
  * this point subscribes to an overlapping pattern (returns 1; 0: the caller
@@ -2662,7 +2663,8 @@ static int dt__patterns_overlap(const dt_pattern *a, const dt_pattern *b) {
 DT_API int dt_compiler_drop(dt_compiler *c, const dt_pattern *p) {
     uint32_t i;
     if (c->failed) return 0;
-    for (i = 0; i < c->nsubs; i++) if (dt__patterns_overlap(&c->subs[i].pattern, p)) return 0;
+    for (i = 0; i < c->nsubs; i++)          /* earlier drops may overlap: dropping twice is dropping */
+        if (c->subs[i].block && dt__patterns_overlap(&c->subs[i].pattern, p)) return 0;
     if (!DT__PUSH(c, c->subs, c->nsubs, c->cap_subs)) return 0;
     memset(&c->subs[c->nsubs], 0, sizeof c->subs[0]);
     c->subs[c->nsubs++].pattern = *p;           /* block NULL: a drop */
@@ -3207,6 +3209,16 @@ struct dt_exec {
 
 static DT__TLS dt_exec *dt__tls_exec;   /* for the emit built-in: nested emits stay depth-limited */
 static void dt__run_after(dt_engine *e, dt__after *after);
+
+/* An exec for a block's work outside any event (tick, flush, hand-over):
+ * the event is empty and stamped `now`. */
+static void dt__exec_init(dt_exec *x, dt_engine *e, dt__program *p, dt__slot sl, dt__after *after, dt_block *b,
+                          int64_t now) {
+    memset(x, 0, offsetof(dt_exec, arena));
+    x->e = e; x->p = p; x->sl = sl; x->after = after; x->block = b;
+    x->ev.ts = now;
+    x->now = now;
+}
 
 DT_API const dt_event *dt_exec_event(dt_exec *x) { return &x->ev; }
 DT_API dt_engine *dt_exec_engine(dt_exec *x) { return x->e; }
@@ -3970,8 +3982,15 @@ static int dt__route_add(dt_compiler *c, uint64_t id, dt_str name, const dt_patt
 /* Appends subscription s to every route it matches (count only when fill is
  * 0). Exact patterns go straight to their route; only wildcards visit the
  * table, so linking costs subscriptions + wildcards x routes. */
+/* Two subscriptions of one block with one tag that both match a name
+ * (`Log*, LogLaunch`) dispatch once: a block's subscriptions are adjacent
+ * in program order, so the duplicate is the route's last entry. Counting
+ * (fill 0) may overestimate; the filled list is exact. */
+static int dt__sub_same(const dt__sub *a, const dt__sub *b) { return a && a->block == b->block && a->tag == b->tag; }
+
 static void dt__route_add_sub(dt__route *r, dt__sub *s, int fill) {
     if (!s->block) { r->drop = 1; return; }     /* a drop, not a subscriber */
+    if (fill && r->nsubs && dt__sub_same(r->subs[r->nsubs - 1], s)) return;
     if (fill) r->subs[r->nsubs] = s;
     r->nsubs++;
 }
@@ -4229,10 +4248,7 @@ static void dt__handover(dt_engine *e, dt__program *from, dt__program *to, dt__a
         dt_block *b = from->blocks[i], *nb = NULL;
         if (table && b->proc->carry) nb = dt__block_match(to, table, cap, b);
         if (!nb && !b->proc->flush) continue;
-        memset(&x, 0, offsetof(dt_exec, arena));
-        x.e = e; x.p = nb ? to : from; x.sl = dt__slot_of(e); x.after = after; x.block = nb ? nb : b;
-        x.ev.ts = now;
-        x.now = now;
+        dt__exec_init(&x, e, nb ? to : from, dt__slot_of(e), after, nb ? nb : b, now);
         dt__tls_exec = &x;
         if (nb) b->proc->carry(nb, b, &x);
         else b->proc->flush(b, &x);
@@ -4558,10 +4574,12 @@ static void dt__process(dt_engine *e, dt__program *p, const dt_event *ev, dt__sl
         x.dropped = r->drop;
         for (i = 0; i < r->nsubs; i++) dt__run_block(&x, r->subs[i]);
     } else {
+        dt__sub *last = NULL;
         for (i = 0; i < p->nwild; i++) {
             if (!dt__pattern_matches(&p->wild[i]->pattern, ev->id, ev->name)) continue;
-            if (p->wild[i]->block) dt__run_block(&x, p->wild[i]);
-            else x.dropped = 1;
+            if (!p->wild[i]->block) { x.dropped = 1; continue; }
+            if (dt__sub_same(last, p->wild[i])) continue;          /* one dispatch per block and tag */
+            dt__run_block(&x, last = p->wild[i]);
         }
     }
     if (x.dropped) dt__add(sl, DT__S_events_dropped, 1);   /* a dropped event needs no threshold */
@@ -5859,10 +5877,7 @@ static void dt__visit_blocks(dt_engine *e, int64_t now, int flush) {
             dt_block *b = p->blocks[i];
             dt_exec x;
             if (!DT__LOAD(&b->enabled) || (flush ? !b->proc->flush : !b->proc->tick)) continue;
-            memset(&x, 0, offsetof(dt_exec, arena));
-            x.e = e; x.p = p; x.sl = r.sl; x.after = &after; x.block = b;
-            x.ev.ts = now;
-            x.now = now;
+            dt__exec_init(&x, e, p, r.sl, &after, b, now);
             dt__tls_exec = &x;
             if (flush) b->proc->flush(b, &x);
             else b->proc->tick(b, &x, now);

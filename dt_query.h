@@ -896,9 +896,16 @@ enum { DTQ__COUNT, DTQ__COUNTIF, DTQ__SUM, DTQ__MIN, DTQ__MAX, DTQ__AVG, DTQ__DC
 #if !DT_NO_THREADS && (defined(__GNUC__) || defined(__clang__))
 #define DTQ__LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define DTQ__STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+static int dtq__claim(uint32_t *flag) {
+    uint32_t free_ = 0;
+    return __atomic_compare_exchange_n(flag, &free_, 1u, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+static uint64_t dtq__next(uint64_t *n) { return __atomic_fetch_add(n, 1u, __ATOMIC_RELAXED); }
 #else
 #define DTQ__LOAD(p) (*(p))
 #define DTQ__STORE(p, v) (*(p) = (v))
+static int dtq__claim(uint32_t *flag) { if (*flag) return 0; *flag = 1; return 1; }
+static uint64_t dtq__next(uint64_t *n) { return (*n)++; }
 #endif
 
 typedef struct dtq__agg {
@@ -953,9 +960,10 @@ struct dtq__summarize {
     uint32_t groups;
     int keep;
     int64_t window;              /* start of the open window; DTQ__NO_WINDOW before the first event */
+    uint32_t closing;            /* atomic: a thread is closing the window (dtq__claim) */
     dt_shards *shards;
     dtq__table *tables;          /* one per shard */
-    dtq__table out;              /* shards merged at close (only with several shards) */
+    dtq__table out;              /* shards merged at close */
 };
 
 /* >>summarize: compile ------------------------------------------------------------ */
@@ -1025,13 +1033,11 @@ static int dtq__compile_key(dt_compiler *c, dtq__summarize *s) {
     dt_token first = *t;
     if (t->kind == DT_TOK_IDENT && dt_is(dt_peek2(c), "=")) { k->label = t->text; dt_next(c); dt_next(c); first = *dt_peek(c); }
     if (dt_parse_expr(c, &k->expr)) return DT_ERR_SYNTAX;
+    /* unnamed: the key's first name (`route`, `bin(ts, 1m)` is "bin"), else keyN */
+    if (!k->label.len && first.kind == DT_TOK_IDENT) k->label = first.text;
     if (!k->label.len) {
-        if (first.kind != DT_TOK_IDENT || dt_is(dt_peek(c), "(")) {
-            char buf[16] = "key";
-            buf[3] = (char)('1' + s->nkeys);
-            k->label = dt_compiler_strdup(c, dt_strn(buf, 4));
-            if (first.kind == DT_TOK_IDENT && dt_is(&first, "bin")) k->label = dt_cstr("bin");
-        } else k->label = first.text;
+        char buf[4] = {'k', 'e', 'y', (char)('1' + s->nkeys)};
+        k->label = dt_strn(buf, 4);
     }
     k->label = dt_compiler_strdup(c, k->label);
     s->nkeys++;
@@ -1084,7 +1090,7 @@ static int dtq__compile_summarize(dt_compiler *c, dt_block *b, dtq__op *op) {
     s->tables = (dtq__table *)dt_compiler_alloc(c, sizeof(dtq__table) * dt_shards_count(s->shards));
     if (!s->tables) return DT_ERR_NOMEM;
     for (i = 0; i < dt_shards_count(s->shards); i++) if (dtq__table_init(c, s, &s->tables[i])) return DT_ERR_NOMEM;
-    if (dt_shards_count(s->shards) > 1 && dtq__table_init(c, s, &s->out)) return DT_ERR_NOMEM;
+    if (dtq__table_init(c, s, &s->out)) return DT_ERR_NOMEM;
     return DT_OK;
 }
 
@@ -1232,20 +1238,18 @@ static void dtq__sketch_shift(dtq__sketch *k, int32_t base) {
     k->base = base;
 }
 
-static void dtq__sketch_add_n(dtq__sketch *k, double f, uint32_t n) {
+static void dtq__sketch_add(dtq__sketch *k, double f) {
     int32_t oct;
     uint32_t sub, bin;
     if (f != f) return;
-    k->count += n;
-    if (!(f > 0)) { k->nonpos += n; return; }
+    if (!(f > 0)) { k->count++; k->nonpos++; return; }
     if (f > 1.7976931348623157e308) f = 1.7976931348623157e308;
     dtq__octave(f, &oct, &sub);
-    if (k->count == n || k->count == k->nonpos + n) {
-        if (k->count - n == k->nonpos) k->base = oct - (DTQ__OCTAVES - 1);   /* first positive value */
-    }
+    if (k->count == k->nonpos) k->base = oct - (DTQ__OCTAVES - 1);      /* the first positive value */
+    k->count++;
     if (oct >= k->base + DTQ__OCTAVES) dtq__sketch_shift(k, oct - (DTQ__OCTAVES - 1));
     bin = oct < k->base ? 0u : (uint32_t)(oct - k->base) * DTQ__SUBS + sub;
-    k->bins[bin] += n;
+    k->bins[bin]++;
 }
 
 static double dtq__bin_mid(const dtq__sketch *k, uint32_t bin) {
@@ -1331,7 +1335,7 @@ static void dtq__group_add(dtq__table *t, const dtq__summarize *s, uint32_t g, c
         case DTQ__PCT: {
             double f;
             dtq__acc_value(acc, vals[i]);
-            if (dtq__num(vals[i], &f)) dtq__sketch_add_n(&t->sketch[(size_t)g * s->nsketch + (size_t)a->extra], f, 1);
+            if (dtq__num(vals[i], &f)) dtq__sketch_add(&t->sketch[(size_t)g * s->nsketch + (size_t)a->extra], f);
             break;
         }
         default: dtq__acc_value(acc, vals[i]); break;
@@ -1422,43 +1426,46 @@ static void dtq__emit_table(dt_exec *x, const dtq__summarize *s, const dtq__tabl
     if (t->overflow_used) dtq__emit_group(x, s, t, t->cap, start);
 }
 
-/* Closes the open window: merges the shards, emits, clears. Called with the
- * block lock held; takes each shard's lock in turn. */
+/* Closing a window. One thread closes at a time: it claims s->closing, and
+ * no other thread ever waits for it (an event that meets a close in
+ * progress counts in the open window). So no lock is held while the metric
+ * sink runs, and a sink may emit into the very query it is called from.
+ * The shards are merged (each under its lock) into `out`, which only the
+ * closing thread touches, and emitted from there: what a sink emits lands
+ * in the emptied shards, never in the table being read. */
 static void dtq__close(dt_exec *x, dtq__summarize *s) {
     uint32_t i, n = dt_shards_count(s->shards);
-    dtq__table *t = n > 1 ? &s->out : &s->tables[0];
     if (s->window == DTQ__NO_WINDOW) return;
-    for (i = 0; i < n && n > 1; i++) {
+    for (i = 0; i < n; i++) {
         dt_shard_lock(s->shards, i);
         dtq__table_merge(&s->out, &s->tables[i], s);
         dtq__table_clear(&s->tables[i], s);
         dt_shard_unlock(s->shards, i);
     }
-    if (n == 1) dt_shard_lock(s->shards, 0);
-    dtq__emit_table(x, s, t, s->window);
-    dtq__table_clear(t, s);
-    if (n == 1) dt_shard_unlock(s->shards, 0);
+    dtq__emit_table(x, s, &s->out, s->window);
+    dtq__table_clear(&s->out, s);
 }
 
-/* Moves the open window to `window` (a later one), closing the old. */
-static void dtq__advance(dt_block *b, dt_exec *x, dtq__summarize *s, int64_t window) {
-    dt_block_lock(b);
+/* Moves the open window to `window` (a later one), closing the old; left to
+ * the thread already closing, if any. */
+static void dtq__advance(dt_exec *x, dtq__summarize *s, int64_t window) {
+    if (!dtq__claim(&s->closing)) return;
     if (s->window == DTQ__NO_WINDOW || window > s->window) {
         dtq__close(x, s);
         DTQ__STORE(&s->window, window);
     }
-    dt_block_unlock(b);
+    DTQ__STORE(&s->closing, 0u);
 }
 
 /* >>summarize: run ------------------------------------------------------------------ */
-static void dtq__summarize_event(dt_block *b, dt_exec *x, dtq__summarize *s) {
+static void dtq__summarize_event(dt_exec *x, dtq__summarize *s) {
     dt_value keys[DTQ_MAX_KEYS], vals[DTQ_MAX_AGGS];
     int64_t window = dtq__window_of(dt_exec_now(x), s->every);
     uint64_t h = 0xcbf29ce484222325ull;
     uint32_t i, sh, g;
     int over;
     dtq__table *t;
-    if (window > DTQ__LOAD(&s->window)) dtq__advance(b, x, s, window);   /* late events count in the open window */
+    if (window > DTQ__LOAD(&s->window)) dtq__advance(x, s, window);   /* late events count in the open window */
     for (i = 0; i < s->nkeys; i++) { keys[i] = dt_eval(x, s->keys[i].expr); h = dtq__value_hash(h, keys[i]); }
     for (i = 0; i < s->naggs; i++) { vals[i].type = DT_TYPE_NULL; vals[i].as.u64 = 0; if (s->aggs[i].arg) vals[i] = dt_eval(x, s->aggs[i].arg); }
     sh = dt_exec_shard(x, s->shards);
@@ -1472,29 +1479,30 @@ static void dtq__summarize_event(dt_block *b, dt_exec *x, dtq__summarize *s) {
     if (!s->keep) dt_exec_drop(x);
 }
 
-static void dtq__summarize_tick(dt_block *b, dt_exec *x, dtq__summarize *s, int64_t now) {
+static void dtq__summarize_tick(dt_exec *x, dtq__summarize *s, int64_t now) {
     int64_t w = DTQ__LOAD(&s->window);
-    if (w != DTQ__NO_WINDOW && now - s->every >= w) dtq__advance(b, x, s, dtq__window_of(now, s->every));
+    if (w != DTQ__NO_WINDOW && now - s->every >= w) dtq__advance(x, s, dtq__window_of(now, s->every));
 }
 
 /* Emits what the open window holds so far and keeps it open: an event that
  * races with the flush lands in the same window and leaves at its close. */
-static void dtq__summarize_flush(dt_block *b, dt_exec *x, dtq__summarize *s) {
-    dt_block_lock(b);
+static void dtq__summarize_flush(dt_exec *x, dtq__summarize *s) {
+    if (!dtq__claim(&s->closing)) return;        /* a close in progress emits it */
     dtq__close(x, s);
-    dt_block_unlock(b);
+    DTQ__STORE(&s->closing, 0u);
 }
 
 /* Same query, same definition, in the new program: its open window goes on
  * there. If the new block already moved to another window, the old one is
- * closed instead. */
-static void dtq__summarize_carry(dt_block *tb, dtq__summarize *to, dt_block *fb, dtq__summarize *from, dt_exec *x) {
+ * closed instead. The old program has no readers left; the new one may be
+ * closing a window on another thread: wait for it (deploys may wait). */
+static void dtq__summarize_carry(dtq__summarize *to, dtq__summarize *from, dt_exec *x) {
     uint32_t i, n = dt_shards_count(from->shards);
     if (from->window == DTQ__NO_WINDOW) return;
-    dt_block_lock(tb);
+    while (!dtq__claim(&to->closing)) {}
     if (to->window != DTQ__NO_WINDOW && to->window != from->window) {
-        dt_block_unlock(tb);
-        dtq__summarize_flush(fb, x, from);
+        DTQ__STORE(&to->closing, 0u);
+        dtq__summarize_flush(x, from);
         return;
     }
     dt_shard_lock(to->shards, 0);
@@ -1502,7 +1510,7 @@ static void dtq__summarize_carry(dt_block *tb, dtq__summarize *to, dt_block *fb,
     dt_shard_unlock(to->shards, 0);
     DTQ__STORE(&to->window, from->window);
     from->window = DTQ__NO_WINDOW;
-    dt_block_unlock(tb);
+    DTQ__STORE(&to->closing, 0u);
 }
 
 /* >>compile: operator lists ------------------------------------------------- */
@@ -1673,21 +1681,6 @@ static int dtq__compile_op(dt_compiler *c, dt_block *b, dtq__op *op) {
                             "throttle, summarize");
 }
 
-/* Whether pattern a matches every name b matches. */
-static int dtq__covers(const dt_pattern *a, const dt_pattern *b) {
-    if (!a->prefix) return !b->prefix && a->text.len == b->text.len && memcmp(a->text.ptr, b->text.ptr, a->text.len) == 0;
-    return b->text.len >= a->text.len && memcmp(a->text.ptr, b->text.ptr, a->text.len) == 0;
-}
-
-/* A pattern another one of the list covers is left out: the core dispatches
- * once per subscription, and a query must see each event once. */
-static int dtq__redundant(const dt_pattern *pats, uint32_t n, uint32_t i) {
-    uint32_t j;
-    for (j = 0; j < n; j++)
-        if (j != i && dtq__covers(&pats[j], &pats[i]) && (j < i || !dtq__covers(&pats[i], &pats[j]))) return 1;
-    return 0;
-}
-
 static int dtq__compile(dt_compiler *c, dt_block *b) {
     dtq__query *q = (dtq__query *)dt_compiler_alloc(c, sizeof *q);
     dt_pattern pats[16];
@@ -1719,7 +1712,6 @@ static int dtq__compile(dt_compiler *c, dt_block *b) {
     memcpy(q->ops, ops, sizeof(dtq__op) * q->nops);
     dt_block_set_state(b, q);
     for (i = 0; i < npats; i++) {
-        if (dtq__redundant(pats, npats, i)) continue;
         /* `| drop` alone: the core drops it before anyone sees it, and a
          * call site nothing else wants is switched off */
         if (q->nops == 1 && q->ops[0].kind == DTQ__DROP && dt_compiler_drop(c, &pats[i])) continue;
@@ -1787,6 +1779,10 @@ static size_t dtq__replacement(const dtq__redact_op *r, const char *s, const dtq
 /* Rewrites one string; returns 1 and the new text when something matched.
  * A value whose rewrite does not fit the scratch arena is replaced whole by
  * one marker: a secret is never let through for lack of room. */
+/* What replaces a whole value that cannot be rewritten in place: the marker,
+ * or for `with hash` a plain marker (no hash of a value never scanned). */
+static dt_str dtq__whole_marker(const dtq__redact_op *r) { return r->hashed ? dt_cstr("[REDACTED]") : r->marker; }
+
 static int dtq__redact_str(dt_exec *x, const dtq__redact_op *r, dt_str in, dt_str *outp) {
     dtq__match m;
     size_t from = 0, len = 0, cap, repl = r->hashed ? 23 : r->marker.len;
@@ -1794,15 +1790,15 @@ static int dtq__redact_str(dt_exec *x, const dtq__redact_op *r, dt_str in, dt_st
     if (!dtq__find_secret(in.ptr, in.len, 0, r->detectors, &m)) return 0;
     cap = in.len + 64 + repl * 4;
     out = (char *)dt_exec_scratch(x, cap);
-    if (!out) { *outp = r->hashed ? dt_cstr("[REDACTED]") : r->marker; dt_exec_rule_error(x); return 1; }
+    if (!out) { *outp = dtq__whole_marker(r); dt_exec_rule_error(x); return 1; }
     do {
-        if (len + (m.start - from) + repl > cap) { *outp = r->hashed ? dt_cstr("[REDACTED]") : r->marker; return 1; }
+        if (len + (m.start - from) + repl > cap) { *outp = dtq__whole_marker(r); return 1; }
         memcpy(out + len, in.ptr + from, m.start - from);
         len += m.start - from;
         len += dtq__replacement(r, in.ptr, &m, out + len);
         from = m.start + m.len;
     } while (dtq__find_secret(in.ptr, in.len, from, r->detectors, &m));
-    if (len + (in.len - from) > cap) { *outp = r->hashed ? dt_cstr("[REDACTED]") : r->marker; return 1; }
+    if (len + (in.len - from) > cap) { *outp = dtq__whole_marker(r); return 1; }
     memcpy(out + len, in.ptr + from, in.len - from);
     len += in.len - from;
     *outp = dt_strn(out, len);
@@ -1819,23 +1815,19 @@ static void dtq__redact(dt_exec *x, const dtq__op *op) {
     uint32_t i;
     for (i = 0; i < ev->nfields; i++) {
         const dt_field *f = &ev->fields[i];
-        dt_str out;
+        dt_value v;
         if (f->value.type != DT_TYPE_STR || (r->fields && !dtq__listed(r->fields, r->nfields, f->name))) continue;
+        v.type = DT_TYPE_STR;
         if (f->value.as.str.len > DTQ_REDACT_SCAN) {
             /* too long to scan within any budget: fail closed, the whole value
              * becomes one marker (and the block stays on for later events) */
-            out = r->hashed ? dt_cstr("[REDACTED]") : r->marker;
+            v.as.str = dtq__whole_marker(r);
             dt_exec_rule_error(x);
-        } else if (!dtq__redact_str(x, r, f->value.as.str, &out)) {
+        } else if (!dtq__redact_str(x, r, f->value.as.str, &v.as.str)) {
             continue;
         }
-        {
-            dt_value v;
-            v.type = DT_TYPE_STR;
-            v.as.str = out;
-            dt_exec_set_field(x, f->name, v);
-            ev = dt_exec_event(x);             /* the event is now the private copy */
-        }
+        dt_exec_set_field(x, f->name, v);
+        ev = dt_exec_event(x);                 /* the event is now the private copy */
     }
 }
 
@@ -1850,11 +1842,7 @@ static int dtq__sample_keep(dt_exec *x, const dtq__sample_op *s) {
         h = dtq__mix(dtq__value_hash(0xcbf29ce484222325ull ^ s->seed, k));
     } else {
         uint32_t sh = dt_exec_shard(x, s->shards);
-        uint64_t *n = (uint64_t *)((char *)s->counters + 64u * sh);
-        uint64_t count;
-        dt_shard_lock(s->shards, sh);
-        count = (*n)++;
-        dt_shard_unlock(s->shards, sh);
+        uint64_t count = dtq__next((uint64_t *)((char *)s->counters + 64u * sh));
         h = dtq__mix(s->seed * 0x9e3779b97f4a7c15ull + ((uint64_t)sh << 48) + count);
     }
     return s->threshold == UINT64_MAX || h < s->threshold;
@@ -1906,7 +1894,7 @@ static void dtq__on_event(dt_block *b, dt_exec *x, int tag) {
         case DTQ__REDACT: dtq__redact(x, op); break;
         case DTQ__SAMPLE: if (!dtq__sample_keep(x, op->sample)) { dt_exec_drop(x); return; } break;
         case DTQ__THROTTLE: if (!dtq__throttle_pass(b, x, op->throttle)) { dt_exec_drop(x); return; } break;
-        default: dtq__summarize_event(b, x, op->summarize); return;
+        default: dtq__summarize_event(x, op->summarize); return;
         }
     }
 }
@@ -1919,17 +1907,17 @@ static dtq__summarize *dtq__last_summarize(dt_block *b) {
 
 static void dtq__tick(dt_block *b, dt_exec *x, int64_t now) {
     dtq__summarize *s = dtq__last_summarize(b);
-    if (s) dtq__summarize_tick(b, x, s, now);
+    if (s) dtq__summarize_tick(x, s, now);
 }
 
 static void dtq__flush(dt_block *b, dt_exec *x) {
     dtq__summarize *s = dtq__last_summarize(b);
-    if (s) dtq__summarize_flush(b, x, s);
+    if (s) dtq__summarize_flush(x, s);
 }
 
 static void dtq__carry(dt_block *to, dt_block *from, dt_exec *x) {
     dtq__summarize *a = dtq__last_summarize(to), *b = dtq__last_summarize(from);
-    if (a && b) dtq__summarize_carry(to, a, from, b, x);
+    if (a && b) dtq__summarize_carry(a, b, x);
 }
 
 static const dt_processor dtq__processor = {

@@ -896,6 +896,54 @@ TEST a_query_program_deploys_under_low_risk(void) {
     PASS();
 }
 
+/* A metric sink may emit into the query whose window it is being called
+ * from: no lock is held while it runs. Its event (stamped two windows on)
+ * meets the close in progress and counts in the open window. */
+static dt_engine *q_reentry_engine;
+static int q_reentry_done;
+static void q_reentrant_metric(const dt_metric *m, void *ud) {
+    q_metric(m, ud);
+    if (q_reentry_done || m->name.len != 1 || m->name.ptr[0] != 'n') return;
+    q_reentry_done = 1;
+    emit(q_reentry_engine, "A", DT_INFO, 130 * SEC);
+}
+
+TEST summarize_sink_may_emit_into_the_closing_query(void) {
+    qcap c;
+    dt_engine *e;
+    dt_desc d;
+    static const dt_processor *procs[1];
+    memset(&c, 0, sizeof c);
+    procs[0] = dt_query_processor();
+    d = sup_desc(&c, &c.now, 1 * SEC);
+    d.sinks.event = q_event;
+    d.sinks.metric = q_reentrant_metric;
+    d.processors = procs;
+    d.nprocessors = 1;
+    e = q_reentry_engine = dt_create(&d);
+    q_reentry_done = 0;
+    ASSERT_STR_EQ("OK", q_deploy(e, "query w = A | summarize n = count() every 1m"));
+    emit(e, "A", DT_INFO, 1 * SEC);
+    dt_tick(e, 60 * SEC);
+    dt_flush(e);
+    ASSERT_STR_EQ("M:n{} counter 1 [0,60)\nM:n{} counter 1 [60,120)\n", c.out);
+    dt_destroy(e);
+    PASS();
+}
+
+/* One query naming an event twice (exactly and by a prefix) sees it once. */
+TEST overlapping_patterns_reach_a_query_once(void) {
+    qcap c;
+    dt_engine *e = q_engine(&c);
+    ASSERT_STR_EQ("OK", q_deploy(e, "query q = Log*, LogLaunch, Lo* | summarize n = count()"));
+    emit(e, "LogLaunch", DT_INFO, 1 * SEC);
+    emit(e, "LogOther", DT_INFO, 1 * SEC);
+    dt_flush(e);
+    ASSERT_STR_EQ("M:n{} counter 2 [0,60)\n", c.out);
+    dt_destroy(e);
+    PASS();
+}
+
 SUITE(query) {
     RUN_TEST(where_applies_the_rest_only_to_matching_events);
     RUN_TEST(where_string_operators);
@@ -918,6 +966,8 @@ SUITE(query) {
     RUN_TEST(summarize_every_aggregate);
     RUN_TEST(summarize_window_boundary_belongs_to_the_next_window);
     RUN_TEST(summarize_tick_closes_a_window_without_new_events);
+    RUN_TEST(summarize_sink_may_emit_into_the_closing_query);
+    RUN_TEST(overlapping_patterns_reach_a_query_once);
     RUN_TEST(summarize_nan_and_infinities);
     RUN_TEST(summarize_only_nan_gives_no_min_or_max);
     RUN_TEST(summarize_integer_sum_is_exact_then_promoted_on_overflow);
