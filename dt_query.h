@@ -1031,14 +1031,11 @@ static int dtq__compile_key(dt_compiler *c, dtq__summarize *s) {
     dtq__key *k = &s->keys[s->nkeys];
     const dt_token *t = dt_peek(c);
     dt_token first = *t;
+    char keyn[4] = {'k', 'e', 'y', (char)('1' + s->nkeys)};     /* lives until copied below */
     if (t->kind == DT_TOK_IDENT && dt_is(dt_peek2(c), "=")) { k->label = t->text; dt_next(c); dt_next(c); first = *dt_peek(c); }
     if (dt_parse_expr(c, &k->expr)) return DT_ERR_SYNTAX;
     /* unnamed: the key's first name (`route`, `bin(ts, 1m)` is "bin"), else keyN */
-    if (!k->label.len && first.kind == DT_TOK_IDENT) k->label = first.text;
-    if (!k->label.len) {
-        char buf[4] = {'k', 'e', 'y', (char)('1' + s->nkeys)};
-        k->label = dt_strn(buf, 4);
-    }
+    if (!k->label.len) k->label = first.kind == DT_TOK_IDENT ? first.text : dt_strn(keyn, 4);
     k->label = dt_compiler_strdup(c, k->label);
     s->nkeys++;
     return DT_OK;

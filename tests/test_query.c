@@ -931,6 +931,18 @@ TEST summarize_sink_may_emit_into_the_closing_query(void) {
     PASS();
 }
 
+/* A key that does not start with a name is labelled keyN by its place. */
+TEST summarize_unnamed_keys_are_labelled_by_place(void) {
+    qcap c;
+    dt_engine *e = q_engine(&c);
+    ASSERT_STR_EQ("OK", q_deploy(e, "query q = A | summarize n = count() by level, 1 + 2"));
+    emit(e, "A", DT_INFO, 1 * SEC);
+    dt_flush(e);
+    ASSERT_STR_EQ("M:n{level=9,key2=3} counter 1 [0,60)\n", c.out);
+    dt_destroy(e);
+    PASS();
+}
+
 /* One query naming an event twice (exactly and by a prefix) sees it once. */
 TEST overlapping_patterns_reach_a_query_once(void) {
     qcap c;
@@ -968,6 +980,7 @@ SUITE(query) {
     RUN_TEST(summarize_tick_closes_a_window_without_new_events);
     RUN_TEST(summarize_sink_may_emit_into_the_closing_query);
     RUN_TEST(overlapping_patterns_reach_a_query_once);
+    RUN_TEST(summarize_unnamed_keys_are_labelled_by_place);
     RUN_TEST(summarize_nan_and_infinities);
     RUN_TEST(summarize_only_nan_gives_no_min_or_max);
     RUN_TEST(summarize_integer_sum_is_exact_then_promoted_on_overflow);
