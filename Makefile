@@ -75,6 +75,11 @@ tsan: $(B)/suites.h
 	$(CLANG) $(CSTD) -O1 -g -fsanitize=thread $(THREADS) -I. -Itests -I$(B) -o $(B)/dt_tests_tsan $(TEST_SRC) tests/impl.c
 	TSAN_OPTIONS=halt_on_error=1 $(B)/dt_tests_tsan -s concurrency
 
+# The whole suite built with each trim option, and with all of them.
+.PHONY: test-trims
+test-trims: $(B)/suites.h $(B)/dt
+	sh tests/trims.sh $(B)
+
 # Warnings as errors on gcc and clang, C99 and C11, C++, and each trim.
 check-warnings compile-tests: $(B)/suites.h $(B)/dt
 	sh tests/compile/run.sh

@@ -2010,7 +2010,12 @@ DT_API dt_engine *dt_create(const dt_desc *desc) {
     dt_engine *e;
     uint32_t i;
     if (!desc || desc->nprocessors > DT_MAX_PROCESSORS || (desc->nprocessors && !desc->processors)) return NULL;
-    if (dt__choose_allocator(&a, &heap, desc) != DT_OK) return NULL;
+    if (dt__choose_allocator(&a, &heap, desc) != DT_OK) {
+        if (desc->logger.log)
+            desc->logger.log(DT_LOG_ERROR, "dt_create: no memory to run in: this build has no default allocator "
+                             "(DT_NO_MALLOC); pass desc.memory (a block) or desc.allocator", desc->logger.user_data);
+        return NULL;
+    }
     e = (dt_engine *)a.alloc(sizeof *e, a.user_data);
     if (!e) {
         if (desc->logger.log) desc->logger.log(DT_LOG_ERROR, "dt_create: out of memory for the engine itself", desc->logger.user_data);
@@ -3682,7 +3687,8 @@ static dt_value dt__fn_bin(dt_exec *x, const dt_value *a, uint32_t n, void *ud) 
     return dt__i64(q * size);
 }
 
-/* tostring(x): text of a number or bool; strings unchanged. */
+/* tostring(x): text of a number or bool; strings unchanged; an f64 is
+ * null under DT_NO_FLOAT. */
 static dt_value dt__fn_tostring(dt_exec *x, const dt_value *a, uint32_t n, void *ud) {
     char buf[40], *out;
     dt__sb b = dt__sb_make(buf, sizeof buf);
@@ -3694,10 +3700,12 @@ static dt_value dt__fn_tostring(dt_exec *x, const dt_value *a, uint32_t n, void 
     case DT_TYPE_I64: dt__sb_i64(&b, a[0].as.i64); break;
     case DT_TYPE_U64: dt__sb_u64(&b, a[0].as.u64); break;
     default:
-#if !DT_NO_FLOAT
+#if DT_NO_FLOAT
+        return dt__null();                       /* an f64 is unknown without floating point */
+#else
         dt__sb_f64(&b, a[0].as.f64);
-#endif
         break;
+#endif
     }
     if (!(out = (char *)dt_exec_scratch(x, b.len))) return dt__rule_error(x);
     memcpy(out, buf, b.len);
@@ -4258,13 +4266,27 @@ static void dt__handover(dt_engine *e, dt__program *from, dt__program *to, dt__a
     if (table) dt__free(e, table);
 }
 
+/* A deploy or check given no engine says why instead of leaving err unset:
+ * the usual cause is an unchecked dt_create that returned NULL. */
+static int dt__no_engine(dt_error *err) {
+    dt__sb m, h;
+    if (!err) return DT_ERR_INVALID;
+    memset(err, 0, sizeof *err);
+    err->code = DT_ERR_INVALID;
+    m = dt__sb_make(err->message, sizeof err->message);
+    dt__sb_puts(&m, "no engine");
+    h = dt__sb_make(err->hint, sizeof err->hint);
+    dt__sb_puts(&h, "dt_create returned NULL: check its result (a DT_NO_MALLOC build needs desc.memory or desc.allocator)");
+    return DT_ERR_INVALID;
+}
+
 DT_API int dt_deploy(dt_engine *e, const char *text, size_t len, dt_error *err) {
     dt__program *p, *old;
     dt_error local;
     uint64_t version, hash;
     dt__boost_copy *boosts;
     dt__after after;
-    if (!e) return DT_ERR_INVALID;
+    if (!e) return dt__no_engine(err);
     if (!err) err = &local;
     if (dt__refuse_in_read_section(e, "dt_deploy called from a sink or processor: refused (it would wait for itself)"))
         return DT_ERR_INVALID;
@@ -4302,7 +4324,7 @@ DT_API int dt_deploy(dt_engine *e, const char *text, size_t len, dt_error *err) 
 DT_API int dt_check(dt_engine *e, const char *text, size_t len, dt_error *err, dt_program_info *info) {
     dt__program *p;
     dt_error local;
-    if (!e) return DT_ERR_INVALID;
+    if (!e) return dt__no_engine(err);
     if (!err) err = &local;
     p = dt__compile(e, text, len, err);
     if (!p) return err->code;

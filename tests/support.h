@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dt.h"
+#include "trims.h"
 
 /* A file that does not use a helper must still compile without warnings. */
 #if defined(__GNUC__)

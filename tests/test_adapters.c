@@ -225,6 +225,7 @@ static void *ad_worker(void *arg) {
 }
 
 TEST logf_first_executions_from_several_threads_agree_on_one_event(void) {
+    SUP_NEEDS_THREADS();
     pthread_t t[AD_THREADS];
     dt_engine *e = ad_engine(NULL);
     char name[64];

@@ -253,6 +253,7 @@ static enum greatest_test_res conc_check_conservation(const dt_stats *st) {
 
 /* ---- tests -------------------------------------------------------------- */
 TEST deploys_while_two_threads_emit_lose_and_duplicate_nothing(void) {
+    SUP_NEEDS_THREADS();
     static const conc_fn emit[] = {conc_emit_thread, conc_emit_thread};
     static const conc_fn help[] = {conc_deploy_thread};
     dt_stats st;
@@ -275,6 +276,7 @@ TEST deploys_while_two_threads_emit_lose_and_duplicate_nothing(void) {
 }
 
 TEST deploys_while_two_threads_emit_through_sites_lose_nothing(void) {
+    SUP_NEEDS_THREADS();
     static const conc_fn emit[] = {conc_site_thread, conc_site_thread};
     static const conc_fn help[] = {conc_deploy_thread};
     dt_stats st;
@@ -296,6 +298,7 @@ TEST deploys_while_two_threads_emit_through_sites_lose_nothing(void) {
 }
 
 TEST ripcord_deploys_and_ticks_racing_emitters_keep_the_count(void) {
+    SUP_NEEDS_THREADS();
     static const conc_fn emit[] = {conc_emit_thread, conc_site_thread};
     static const conc_fn help[] = {conc_deploy_thread, conc_ripcord_thread, conc_tick_thread};
     dt_stats st;
@@ -318,6 +321,7 @@ TEST ripcord_deploys_and_ticks_racing_emitters_keep_the_count(void) {
 
 /* One thread deploys, rolls back and undeploys in a loop while two emit. */
 TEST rollback_storm_racing_emitters_keeps_the_count(void) {
+    SUP_NEEDS_THREADS();
     static const conc_fn emit[] = {conc_emit_thread, conc_emit_thread};
     static const conc_fn help[] = {conc_storm_thread};
     dt_stats st;
@@ -341,6 +345,7 @@ TEST rollback_storm_racing_emitters_keeps_the_count(void) {
 
 /* Two threads deploy and roll back at once while two emit. */
 TEST concurrent_deploys_and_rollbacks_racing_emitters_keep_the_count(void) {
+    SUP_NEEDS_THREADS();
     static const conc_fn emit[] = {conc_emit_thread, conc_emit_thread};
     static const conc_fn help[] = {conc_storm_thread, conc_storm_thread};
     dt_stats st;
@@ -361,6 +366,7 @@ TEST concurrent_deploys_and_rollbacks_racing_emitters_keep_the_count(void) {
 }
 
 TEST recorder_flushes_racing_emitters_account_for_every_record(void) {
+    SUP_NEEDS_THREADS();
     static const conc_fn emit[] = {conc_recorded_thread, conc_recorded_thread};
     static const conc_fn help[] = {conc_flush_thread};
     static const char prog[] = "recorder fr { record ConcRec capacity 4KiB }";

@@ -256,6 +256,7 @@ static int st_go(long ms) {
 #define ST_EQ(want, got) ASSERT_EQ_FMT((unsigned long long)(want), (unsigned long long)(got), "%llu")
 
 TEST all_roles_at_once_for_a_bounded_time_account_for_every_event(void) {
+    SUP_NEEDS_THREADS();
     dt_stats s;
     uint64_t total = 0;
     int k;

@@ -141,6 +141,7 @@ TEST f64_arithmetic_follows_ieee(void) {
         CV_F("x - 1 < 0", -INFINITY, 1, 0),
         CV_U("x + 0.5 > 1e19", UINT64_MAX, 1, 0),
     };
+    SUP_NEEDS_FLOAT();
     return CV_TABLE(cases);
 }
 
@@ -196,6 +197,7 @@ TEST glob_matches(void) {
 
 TEST conversions_on_every_type(void) {
     static const cv_case cases[] = {
+#if !DT_NO_FLOAT
         CV_F("tostring(x) == \"nan\"", NAN, 1, 0),
         CV_F("tostring(x) == \"inf\"", INFINITY, 1, 0),
         CV_F("tostring(x) == \"-inf\"", -INFINITY, 1, 0),
@@ -205,6 +207,7 @@ TEST conversions_on_every_type(void) {
         CV_F("tostring(x) == \"1\"", 0.9999999, 1, 0),
         CV_F("tostring(x) == \"1e+20\"", 1e20, 1, 0),
         CV_F("tostring(x) == \"1.5e+15\"", 1.5e15, 1, 0),
+#endif
         CV_U("tostring(x) == \"18446744073709551615\"", UINT64_MAX, 1, 0),
         CV_I("tostring(x) == \"-9223372036854775808\"", INT64_MIN, 1, 0),
         CV_B("tostring(x) == \"true\"", 1, 1, 0),
@@ -215,10 +218,12 @@ TEST conversions_on_every_type(void) {
         CV_U("toint(x) == 5", 5, 1, 0),
         CV_U("isnull(toint(x))", UINT64_MAX, 1, 0),
         CV_B("toint(x) == 1", 1, 1, 0),
+#if !DT_NO_FLOAT
         CV_F("toint(x) == 3", 3.9, 1, 0),
         CV_F("toint(x) == -3", -3.9, 1, 0),
         CV_F("isnull(toint(x))", 1e19, 1, 0),
         CV_F("isnull(toint(x))", NAN, 1, 0),
+#endif
         CV_S("toint(x) == -12", "  -12", 1, 0),
         CV_S("toint(x) == 5", "+5", 1, 0),
         CV_S("isnull(toint(x))", "12a", 1, 0),
@@ -238,14 +243,18 @@ TEST bin_substring_hash_strcat_and_case(void) {
         CV_I("bin(x, 10) == 20", 27, 1, 0),
         CV_I("bin(x, 5) == -10", -7, 1, 0),
         CV_U("bin(x, 10) == 20", 27, 1, 0),
+#if !DT_NO_FLOAT
         CV_F("bin(x, 2) == 4.0", 5.5, 1, 0),
         CV_F("bin(x, 2) == -6.0", -5.5, 1, 0),
         CV_I("bin(x, 2.5) == 5.0", 6, 1, 0),
+#endif
         CV_I("bin(x, 0) == 0", 6, 0, 1),
         CV_I("bin(x, -1) == 0", 6, 0, 1),
+#if !DT_NO_FLOAT
         CV_F("bin(x, 0.0) == 0", 6.0, 0, 1),
         CV_F("bin(x, 1) == 0", NAN, 0, 1),
         CV_F("bin(x, 1) == 0", 1e300, 0, 1),
+#endif
         CV_I("bin(x, \"a\") == 0", 6, 0, 1),
         CV_N("isnull(bin(x, 10))", 1, 0),
         CV_I("isnull(bin(1, x))", 0, 1, 1),
@@ -258,14 +267,18 @@ TEST bin_substring_hash_strcat_and_case(void) {
         CV_I("substring(x, 1) == \"\"", 5, 0, 1),
         CV_S("substring(x, \"a\") == \"\"", "hello", 0, 1),
         CV_N("isnull(substring(x, 1))", 1, 0),
+#if !DT_NO_FLOAT
         CV_F("hash(x) == hash(1.5) and hash(x) != hash(2.5)", 1.5, 1, 0),
+#endif
         CV_B("hash(x) == hash(true) and hash(x) != hash(false)", 1, 1, 0),
         CV_U("hash(x) == hash(18446744073709551615)", UINT64_MAX, 1, 0),
         CV_S("hash(x, 10) < 10", "abc", 1, 0),
         CV_S("hash(x, 0) < 10", "abc", 0, 1),
         CV_N("isnull(hash(x))", 1, 0),
         CV_N("strcat(x, \"a\") == \"a\"", 1, 0),
+#if !DT_NO_FLOAT
         CV_F("strcat(x, \"|\", 2, \"|\", true) == \"1.5|2|true\"", 1.5, 1, 0),
+#endif
         CV_S("tolower(x) == \"abc\" and toupper(x) == \"ABC\"", "aBc", 1, 0),
         CV_I("tolower(x) == \"1\"", 1, 0, 1),
         CV_N("isnull(toupper(x))", 1, 0),
@@ -298,8 +311,10 @@ static enum greatest_test_res cv_refused(const char *text, int code, int line, i
 
 TEST number_literals_and_their_errors(void) {
     static const char *const ok[] = {
+#if !DT_NO_FLOAT
         "recorder r { record T where x == 1e5 }", "recorder r { record T where x == 1E5 }",
         "recorder r { record T where x == 2.5e-3 }", "recorder r { record T where x == 1e+3 }",
+#endif
         "recorder r { record T where x == 1_000_000 }", "recorder r { record T where x > 9223372036854775807ns }",
         "level @a, $b, _c.d = off", "recorder r { record T capacity 64 }",
         "recorder r { record T capacity 65536B }", "level T = 24"};
@@ -373,9 +388,32 @@ TEST names_tokens_and_messages_at_their_limits(void) {
                           "expected a condition, found a value of type i64"));
     CHECK_CALL(cv_refused("recorder r { record T where \"a\" * 2 > 1 }", DT_ERR_TYPE, 1, 33,
                           "arithmetic needs numbers, not str"));
+#if !DT_NO_FLOAT
     CHECK_CALL(cv_refused("recorder r { record T where 1.5 % 2 > 1 }", DT_ERR_TYPE, 1, 33,
                           "% needs integers"));
+#endif
     PASS();
+}
+
+/* DT_NO_FLOAT (docs/embedded.md): an f64 field still passes through, but
+ * without floating point its value is unknown to expressions. */
+TEST without_floating_point_an_f64_is_unknown(void) {
+#if DT_NO_FLOAT
+    static const cv_case cases[] = {
+        CV_F("isnotnull(x)", 2.0, 1, 0),
+        CV_F("x > 1 or x <= 1 or x == x", 2.0, 0, 0),
+        CV_F("x + 1 > 0", 2.0, 0, 1),
+        CV_F("isnull(tostring(x)) and isnull(toint(x))", 2.0, 1, 0),
+        CV_F("bin(x, 2) == 2", 2.0, 0, 1),
+        CV_I("x * 3 == 6", 2, 1, 0),
+    };
+    CHECK_CALL(CV_TABLE(cases));
+    CHECK_CALL(cv_refused("recorder r { record T where x > 1.5 }", DT_ERR_SYNTAX, 1, 33,
+                          "floating-point literals are not available in this build (DT_NO_FLOAT)"));
+    PASS();
+#else
+    SKIPm("tests the DT_NO_FLOAT build");
+#endif
 }
 
 SUITE(coverage_expr) {
@@ -385,6 +423,7 @@ SUITE(coverage_expr) {
     RUN_TEST(string_escapes_and_string_tests);
     RUN_TEST(glob_matches);
     RUN_TEST(conversions_on_every_type);
+    RUN_TEST(without_floating_point_an_f64_is_unknown);
     RUN_TEST(bin_substring_hash_strcat_and_case);
     RUN_TEST(number_literals_and_their_errors);
     RUN_TEST(names_tokens_and_messages_at_their_limits);

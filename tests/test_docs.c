@@ -23,6 +23,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "greatest.h"
 #include "dt.h"
+#include "trims.h"
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -219,6 +219,71 @@ TEST create_with_zero_desc_uses_defaults(void) {
     PASS();
 }
 
+/* The trims' own defaults, through the real dt_create (tests/trims.h
+ * otherwise gives every test engine a block and a clock). */
+#if DT_NO_MALLOC
+static void trim_log(int severity, const char *msg, void *ud) {
+    (void)severity;
+    snprintf((char *)ud, 300, "%s", msg);
+}
+#endif
+
+TEST without_malloc_an_engine_needs_memory(void) {
+#if DT_NO_MALLOC
+    dt_desc d;
+    char said[300] = "";
+    static char block[64 * 1024];
+    dt_engine *e;
+    dt_error err;
+    memset(&d, 0, sizeof d);
+    d.logger.log = trim_log;
+    d.logger.user_data = said;
+    ASSERT_EQ(NULL, (dt_create)(&d));
+    ASSERT_STR_EQ("dt_create: no memory to run in: this build has no default allocator (DT_NO_MALLOC); "
+                  "pass desc.memory (a block) or desc.allocator", said);
+    ASSERT_EQ(DT_ERR_INVALID, dt_deploy(NULL, "level A = off", 13, &err));
+    ASSERT_STR_EQ("no engine", err.message);
+    ASSERT_STR_EQ("dt_create returned NULL: check its result (a DT_NO_MALLOC build needs desc.memory or desc.allocator)",
+                  err.hint);
+    d.memory.ptr = block;
+    d.memory.size = sizeof block;
+    d.max_events = 16;
+    e = (dt_create)(&d);
+    ASSERT(e != NULL);
+    ASSERT_EQ(DT_OK, deploy(e, "level A = off"));
+    (dt_destroy)(e);
+    PASS();
+#else
+    SKIPm("tests the DT_NO_MALLOC build");
+#endif
+}
+
+TEST without_a_clock_dt_now_reads_zero(void) {
+#if DT_NO_CLOCK
+    dt_desc d;
+    dt_engine *e;
+    memset(&d, 0, sizeof d);
+#if DT_NO_MALLOC
+    {
+        static char block[64 * 1024];
+        d.memory.ptr = block;
+        d.memory.size = sizeof block;
+        d.max_events = 16;
+    }
+#endif
+    e = (dt_create)(&d);
+    ASSERT(e != NULL);
+    ASSERT_EQ(0, dt_now(e));                     /* no default clock: the host passes desc.clock */
+    dt_tick(e, 5000);
+    emit(e, "A", DT_INFO, 1);
+    ASSERT_EQ(1u, stats(e).events_exported);
+    (dt_destroy)(e);
+    PASS();
+#else
+    SKIPm("tests the DT_NO_CLOCK build");
+#endif
+}
+
 TEST create_refuses_invalid_desc(void) {
     dt_desc d;
     memset(&d, 0, sizeof d);
@@ -916,6 +981,8 @@ TEST self_telemetry_goes_to_metric_sink_without_self_sink(void) {
 SUITE(engine) {
     RUN_TEST(create_with_zero_desc_uses_defaults);
     RUN_TEST(create_refuses_invalid_desc);
+    RUN_TEST(without_malloc_an_engine_needs_memory);
+    RUN_TEST(without_a_clock_dt_now_reads_zero);
     RUN_TEST(create_registers_desc_processors);
     RUN_TEST(memory_block_engine_never_calls_the_allocator);
     RUN_TEST(memory_block_survives_1000_deploy_rollback_cycles);

@@ -369,6 +369,7 @@ static void *site_tid_thread(void *arg) {
 }
 
 TEST site_events_carry_a_per_thread_tid(void) {
+    SUP_NEEDS_THREADS();
     dt_engine *e;
     pthread_t t;
     int two = 2, one = 1;

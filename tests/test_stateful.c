@@ -234,7 +234,9 @@ TEST a_million_distinct_keys_stay_within_the_bound_and_fixed_memory(void) {
 
 TEST variables_hold_numbers_and_strings_per_instance(void) {
     sm_cap c;
-    dt_engine *e = sm_engine(&c, DT_RISK_MEDIUM);
+    dt_engine *e;
+    SUP_NEEDS_FLOAT();
+    e = sm_engine(&c, DT_RISK_MEDIUM);
     ASSERT_EQ(DT_OK, sm_deploy(e, "machine m {\n"
                                   "  by k\n"
                                   "  Idle -> On on Set { $name = who; $total = $total + n * 2; $half = $total / 4.0 }\n"

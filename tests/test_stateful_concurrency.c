@@ -122,6 +122,7 @@ static void sc_probe_all(void) {
 }
 
 TEST carried_machines_lose_no_transition_and_keep_their_instances(void) {
+    SUP_NEEDS_THREADS();
     uint64_t sent, in_b;
     memset(&sc, 0, sizeof sc);
     sc.n = sc_flips();
@@ -144,6 +145,7 @@ TEST carried_machines_lose_no_transition_and_keep_their_instances(void) {
 }
 
 TEST a_quiet_run_ends_every_key_in_the_state_its_flips_say(void) {
+    SUP_NEEDS_THREADS();
     long key, i;
     memset(&sc, 0, sizeof sc);
     sc.e = sc_engine();
@@ -158,6 +160,7 @@ TEST a_quiet_run_ends_every_key_in_the_state_its_flips_say(void) {
 }
 
 TEST changed_machines_still_count_every_transition_once(void) {
+    SUP_NEEDS_THREADS();
     uint64_t sent;
     memset(&sc, 0, sizeof sc);
     sc.n = sc_flips();
