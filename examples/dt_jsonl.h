@@ -125,7 +125,6 @@ typedef struct dtj__parser {
     size_t n, i;
     dtj_arena *arena;
     dtj_error *err;
-    int failed;
     const char *end;         /* what running out is called: "line" or "input" */
 } dtj__parser;
 
@@ -135,7 +134,6 @@ DTJ__FN void dtj__init(dtj__parser *p, const char *text, size_t len, dtj_arena *
     p->i = 0;
     p->arena = a;
     p->err = err;
-    p->failed = 0;
     p->end = "input";
     if (err) {
         err->column = 0;
@@ -143,11 +141,10 @@ DTJ__FN void dtj__init(dtj__parser *p, const char *text, size_t len, dtj_arena *
     }
 }
 
-/* Records the first error only: later ones are consequences of it. */
+/* Records an error. Every caller returns at once on the first one, so there
+ * is never a second to keep out. */
 DTJ__FN DTJ__PRINTF(3, 4) int dtj__fail(dtj__parser *p, size_t at, const char *fmt, ...) {
     va_list ap;
-    if (p->failed) return -1;
-    p->failed = 1;
     if (p->err) {
         p->err->column = at + 1;
         va_start(ap, fmt);
@@ -189,10 +186,11 @@ DTJ__FN int dtj__starts(const dtj__parser *p, const char *word) {
     return p->n - p->i >= k && memcmp(p->s + p->i, word, k) == 0;
 }
 
+/* Four hex digits at s[i..end); i <= end (callers saw "\\u" before i). */
 DTJ__FN long dtj__hex4(const unsigned char *s, size_t i, size_t end) {
     long v = 0;
     size_t k;
-    if (end < i || end - i < 4) return -1;
+    if (end - i < 4) return -1;
     for (k = i; k < i + 4; k++) {
         int c = s[k], d;
         if (c >= '0' && c <= '9') d = c - '0';
@@ -261,8 +259,8 @@ DTJ__FN int dtj__escape(dtj__parser *p, size_t *i, size_t end, unsigned char *ou
     long cp, lo;
     static const char written[] = "\"\\/bfnrt";
     static const char decoded[] = "\"\\/\b\f\n\r\t";
-    int e = at + 1 < end ? s[at + 1] : -1;
-    const char *simple = e > 0 ? strchr(written, e) : NULL;
+    int e = s[at + 1];       /* dtj__string never ends a string on an escaped byte: at + 1 < end */
+    const char *simple = e != 0 ? strchr(written, e) : NULL;
     if (simple) {
         out[(*len)++] = (unsigned char)decoded[simple - written];
         *i = at + 2;
@@ -270,7 +268,7 @@ DTJ__FN int dtj__escape(dtj__parser *p, size_t *i, size_t end, unsigned char *ou
     }
     if (e != 'u') {
         if (e > 0x20 && e < 0x7f) return dtj__fail(p, at, "invalid escape '\\%c'", e);
-        return dtj__fail(p, at, "invalid escape: '\\' followed by byte 0x%02X", (unsigned)(e < 0 ? 0 : e));
+        return dtj__fail(p, at, "invalid escape: '\\' followed by byte 0x%02X", (unsigned)e);
     }
     cp = dtj__hex4(s, at + 2, end);
     if (cp < 0) return dtj__fail(p, at, "\\u must be followed by 4 hex digits");
@@ -378,7 +376,7 @@ DTJ__FN int dtj__number(dtj__parser *p, dtj_number *out) {
     uint64_t mag = 0;
     memset(out, 0, sizeof *out);
     if (dtj__special_number(p, out)) return 0;
-    if (i < p->n && p->s[i] == '-') neg = 1, i++;
+    if (p->s[i] == '-') neg = 1, i++;   /* dtj__scalar saw a byte of a number at i */
     if (i < p->n && p->s[i] == '0' && i + 1 < p->n && dtj__is_digit(p->s[i + 1]))
         return dtj__fail(p, i, "numbers must not have leading zeros");
     for (; i < p->n && dtj__is_digit(p->s[i]); i++) {
@@ -709,13 +707,16 @@ DTJ__FN int dtj_level_parse(const char *s, size_t n) {
     return -1;
 }
 
+/* Bytes of a key that messages show, before "...". */
+#define DTJ__KEY_SHOWN 40
+
 typedef struct dtj__ev {
     dtj__parser *p;
     dt_event *out;
     dt_field *fields;
     uint32_t max;
     int seen[5];             /* reserved keys met so far, by dtj__reserved */
-    char key[64];            /* the current key, printable, for messages */
+    char key[DTJ__KEY_SHOWN + 4];   /* the current key, printable, for messages */
 } dtj__ev;
 
 enum { DTJ__K_FIELD = 0, DTJ__K_NAME, DTJ__K_TS, DTJ__K_LEVEL, DTJ__K_TID };
@@ -728,17 +729,17 @@ DTJ__FN int dtj__reserved(dt_str key) {
     return DTJ__K_FIELD;
 }
 
-/* A key as messages show it: at most 40 bytes (cut on a UTF-8 boundary,
- * then "..."), control bytes as '?' so the message stays one line. */
-DTJ__FN void dtj__printable(char *out, size_t size, dt_str key) {
+/* A key as messages show it: at most DTJ__KEY_SHOWN bytes (cut on a UTF-8
+ * boundary, then "..."), control bytes as '?' so the message stays one line.
+ * out holds DTJ__KEY_SHOWN + 4 bytes. */
+DTJ__FN void dtj__printable(char *out, dt_str key) {
     size_t n = key.len, k;
     int cut = 0;
-    if (n > 40) {
-        n = 40;
+    if (n > DTJ__KEY_SHOWN) {
+        n = DTJ__KEY_SHOWN;
         while (n > 0 && ((unsigned char)key.ptr[n] & 0xC0) == 0x80) n--;
         cut = 1;
     }
-    if (n + 4 > size) n = size > 4 ? size - 4 : 0;
     for (k = 0; k < n; k++) out[k] = (unsigned char)key.ptr[k] < 0x20 ? '?' : key.ptr[k];
     if (cut) memcpy(out + n, "...", 3), n += 3;
     out[n] = '\0';
@@ -917,7 +918,7 @@ DTJ__FN int dtj__ev_member(dtj__ev *ev) {
     int r;
     if (dtj__peek(p) != '"') return dtj__unexpected(p, "a string key");
     if (dtj__string(p, 0, &key)) return -1;
-    dtj__printable(ev->key, sizeof ev->key, key);
+    dtj__printable(ev->key, key);
     dtj__ws(p);
     if (dtj__peek(p) != ':') return dtj__unexpected(p, "':' after the key");
     p->i++;
@@ -1066,16 +1067,16 @@ DTJ__FN void dtj_write_string(const dtj_writer *w, const char *ptr, size_t len) 
     dtj_write(w, "\"", 1);
 }
 
+/* snprintf of a 64-bit integer (at most 20 digits and a sign) fits buf and
+ * cannot fail. */
 DTJ__FN void dtj_write_i64(const dtj_writer *w, int64_t v) {
     char buf[24];
-    int n = snprintf(buf, sizeof buf, "%lld", (long long)v);
-    dtj_write(w, buf, n > 0 ? (size_t)n : 0);
+    dtj_write(w, buf, (size_t)snprintf(buf, sizeof buf, "%lld", (long long)v));
 }
 
 DTJ__FN void dtj_write_u64(const dtj_writer *w, uint64_t v) {
     char buf[24];
-    int n = snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
-    dtj_write(w, buf, n > 0 ? (size_t)n : 0);
+    dtj_write(w, buf, (size_t)snprintf(buf, sizeof buf, "%llu", (unsigned long long)v));
 }
 
 /* The shortest of %.15g, %.16g, %.17g that reads back as the same double,
@@ -1089,14 +1090,11 @@ DTJ__FN void dtj_write_f64(const dtj_writer *w, double v) {
         dtj_write_raw(w, v != v ? "\"NaN\"" : v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
         return;
     }
+    /* A finite double in %.17g is at most 24 bytes ("-1.2345678901234567e-308"),
+     * so buf always holds it and the ".0" after it. */
     for (prec = 15; prec <= 17; prec++) {
         n = snprintf(buf, sizeof buf - 2, "%.*g", prec, v);
-        if (n <= 0 || (size_t)n >= sizeof buf - 2) break;   /* cannot happen for a double */
         if (strtod(buf, NULL) == v) break;
-    }
-    if (n <= 0 || (size_t)n >= sizeof buf - 2) {
-        dtj_write_raw(w, "null");
-        return;
     }
     if (!strpbrk(buf, ".eEn")) memcpy(buf + n, ".0", 3), n += 2;
     dtj_write(w, buf, (size_t)n);

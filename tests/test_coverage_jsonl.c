@@ -105,6 +105,10 @@ TEST event_lines_read_as_their_exact_events(void) {
         JL("{\"name\":\"A\",\"s\":\"\\ud83dx\",\"t\":\"\\ud83d\\u0041\",\"u\":\"\\ude00\",\"v\":\"\\ud83d\"}",
            "{\"name\":\"A\",\"ts\":0,\"level\":\"info\",\"fields\":{\"s\":\"\xef\xbf\xbdx\",\"t\":\"\xef\xbf\xbd" "A\","
            "\"u\":\"\xef\xbf\xbd\",\"v\":\"\xef\xbf\xbd\"}}"),
+        /* a high surrogate without its low half: end of string, other bytes, another escape, not a low one */
+        JL("{\"name\":\"A\",\"s\":\"\\ud83dxy\",\"t\":\"\\ud83d\\n\",\"u\":\"\\ud83d\\ue000\",\"v\":\"\\ue000\"}",
+           "{\"name\":\"A\",\"ts\":0,\"level\":\"info\",\"fields\":{\"s\":\"\xef\xbf\xbdxy\",\"t\":\"\xef\xbf\xbd\\n\","
+           "\"u\":\"\xef\xbf\xbd\xee\x80\x80\",\"v\":\"\xee\x80\x80\"}}"),
         /* an escaped name and key are copied into the arena */
         JL("{\"n\\u0061me\":\"\\u0041\",\"k\\u0065y\":1}",
            "{\"name\":\"A\",\"ts\":0,\"level\":\"info\",\"fields\":{\"key\":1}}"),
@@ -131,6 +135,9 @@ TEST malformed_lines_report_column_and_reason(void) {
         JL("{\"name\":", "9: unexpected end of line (expected a value)"),
         JL("{\"name\":tru}", "9: unexpected 't' (expected a value)"),
         JL_RAW("{\"name\":\x01}", "9: unexpected byte 0x01 (expected a value)"),
+        JL_RAW("{\"name\":\x7f}", "9: unexpected byte 0x7F (expected a value)"),
+        JL_RAW("{\"name\":\xc3\xa9}", "9: unexpected byte 0xC3 (expected a value)"),
+        JL("{\"name\":Nope}", "9: unexpected 'N' (expected a value)"),
         JL("{\"name\":\"A\",\"name\":\"B\"}", "13: duplicate key \"name\""),
         JL("{\"name\":\"A\",\"x\":1,\"x\":2}", "19: duplicate key \"x\""),
         /* keys in messages: at most 40 bytes, cut before a UTF-8 sequence, control bytes as '?' */
@@ -140,6 +147,9 @@ TEST malformed_lines_report_column_and_reason(void) {
         JL("{\"name\":\"A\",\"012345678901234567890123456789012345678\xc3\xa9\":1,"
            "\"012345678901234567890123456789012345678\xc3\xa9\":2}",
            "59: duplicate key \"012345678901234567890123456789012345678...\""),
+        JL("{\"name\":\"A\",\"\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80"
+           "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\":[1]}",
+           "58: field \"...\": arrays and objects are not field values (flatten them, or use {\"$bytes\":...})"),
         JL("{\"name\":\"A\",\"a\\tb\":[1]}", "20: field \"a?b\": arrays and objects are not field values "
                                               "(flatten them, or use {\"$bytes\":...})"),
         /* reserved keys */
@@ -155,6 +165,8 @@ TEST malformed_lines_report_column_and_reason(void) {
         JL("{\"name\":\"A\",\"level\":2.0}",
            "21: \"level\" must be trace, debug, info, warn, error, fatal or an integer 1..24"),
         JL("{\"name\":\"A\",\"level\":\"warm\"}",
+           "21: \"level\" must be trace, debug, info, warn, error, fatal or an integer 1..24"),
+        JL("{\"name\":\"A\",\"level\":\"inf0\"}",
            "21: \"level\" must be trace, debug, info, warn, error, fatal or an integer 1..24"),
         JL("{\"name\":\"A\",\"level\":true}",
            "21: \"level\" must be trace, debug, info, warn, error, fatal or an integer 1..24"),
@@ -181,6 +193,12 @@ TEST malformed_lines_report_column_and_reason(void) {
            "33: field \"x\": {\"$bytes\":...} takes no other keys"),
         JL("{\"name\":\"A\",\"x\":{\"$bytes\":\"QQ=\"}}", "27: field \"x\": base64 of impossible length 3"),
         JL("{\"name\":\"A\",\"x\":{\"$bytes\":\"QUJDR\"}}", "27: field \"x\": base64 of impossible length 5"),
+        JL("{\"name\":\"A\",\"x\":{\"$bytes\":\"QU~D\"}}",
+           "27: field \"x\": byte 2 of the base64 is not a base64 digit"),
+        JL("{\"name\":\"A\",\"x\":{\"$bytes\":\"QU:D\"}}",
+           "27: field \"x\": byte 2 of the base64 is not a base64 digit"),
+        JL("{\"name\":\"A\",\"x\":{\"$bytes\":\"Q===\"}}",
+           "27: field \"x\": byte 1 of the base64 is not a base64 digit"),
         JL("{\"name\":\"A\",\"x\":{\"$bytes\":\"QU!D\"}}",
            "27: field \"x\": byte 2 of the base64 is not a base64 digit"),
         /* numbers */
@@ -196,6 +214,11 @@ TEST malformed_lines_report_column_and_reason(void) {
         JL_RAW("{\"name\":\"A\\\x01\"}", "11: invalid escape: '\\' followed by byte 0x01"),
         JL("{\"name\":\"A\\u12G4\"}", "11: \\u must be followed by 4 hex digits"),
         JL("{\"name\":\"A\\u12\"}", "11: \\u must be followed by 4 hex digits"),
+        JL("{\"name\":\"A\\u12+4\"}", "11: \\u must be followed by 4 hex digits"),
+        JL("{\"name\":\"A\\u12:4\"}", "11: \\u must be followed by 4 hex digits"),
+        JL("{\"name\":\"A\\u12g4\"}", "11: \\u must be followed by 4 hex digits"),
+        JL_RAW("{\"name\":\"A\\\0\"}", "11: invalid escape: '\\' followed by byte 0x00"),
+        JL_RAW("{\"name\":\"A\\\x7f\"}", "11: invalid escape: '\\' followed by byte 0x7F"),
         JL("{\"name\":\"A\\\"}", "9: unterminated string"),
     };
     return JL_TABLE(cases, 8);
@@ -327,6 +350,12 @@ TEST documents_parse_to_their_exact_trees(void) {
            "[1,-2,18446744073709551615u,big(18446744073709551616),2.5,\"s\\n\",true,false,null,[[]],{\"k\":{}}]"),
         JL("{\"a\" : 1 , \"b\":[ 2 ], \"a\":3}", "{\"a\":1,\"b\":[2],\"a\":3}"),
         JL("\"\\u00e9\"", "\"\xc3\xa9\""),
+        JL("[\n1\r\n,\t2 ]\n", "[1,2]"),
+        JL("0", "0"),
+        JL("12", "12"),
+        JL("-", "2: unexpected end of input (expected a digit after '-')"),
+        JL("1e", "3: unexpected end of input (expected a digit in the exponent)"),
+        JL("1.", "3: unexpected end of input (expected a digit after '.')"),
         JL("[1 2]", "4: unexpected '2' (expected ',' or ']')"),
         JL("[1,]", "4: trailing comma before ']'"),
         JL("[1,", "4: unexpected end of input (expected a value)"),
@@ -446,6 +475,7 @@ TEST strings_are_written_as_valid_json_whatever_their_bytes(void) {
         {"\x80", 1, "\"\\ufffd\""},
         {"a\xe2\x82", 3, "\"a\\ufffd\\ufffd\""},
         {"\xe2\x28\xa1", 3, "\"\\ufffd(\\ufffd\""},
+        {"\xe2\x82\xc0", 3, "\"\\ufffd\\ufffd\\ufffd\""},
         {"\xf0\x9f\x98\x28", 4, "\"\\ufffd\\ufffd\\ufffd(\""},
         {"", 0, "\"\""},
     };
