@@ -1,7 +1,6 @@
 /* dt_stateful.h: state machines and triggers. Each test pins one rule of
  * docs/language.md ("State machines") with the exact output the sinks see.
- * This file holds the processor's implementation for the test binary. */
-#define DT_STATEFUL_IMPLEMENTATION
+ * The processor's implementation is compiled in tests/impl.c. */
 #include "greatest.h"
 #include "dt.h"
 #include "dt_stateful.h"
