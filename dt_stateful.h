@@ -226,8 +226,7 @@ typedef struct dts__machine {
     uint32_t max;
     int64_t every;                   /* metric window */
     dt_str states[DTS__STATES];
-    uint32_t nstates, initial;
-    int initial_set;
+    uint32_t nstates, initial;       /* 0 (the first state named) unless `initial` says */
     int32_t timeout[DTS__STATES];    /* the state's `after` transition, -1 if none */
     dts__body entry[DTS__STATES], exit[DTS__STATES];
     dts__trans trans[DTS__TRANSITIONS];
@@ -307,9 +306,9 @@ static dts__expr *dts__node(dts__cc *k, int kind) {
     return e;
 }
 
+/* e is an operator: it has an operand a, and b unless it is unary. */
 static int dts__height(dts__cc *k, dts__expr *e, const dt_token *at) {
-    int h = 0;
-    if (e->a && e->a->height > h) h = e->a->height;
+    int h = e->a->height;
     if (e->b && e->b->height > h) h = e->b->height;
     e->height = h + 1;
     if (e->height <= DT_MAX_EXPR_HEIGHT) return DT_OK;
@@ -467,46 +466,50 @@ static int dts__parse_or(dts__cc *k, dts__expr **out) {
     return dts__parse_level(k, out, DTS__X_OR, ops, 2, 0, dts__parse_and);
 }
 
+/* 1 while the position line:col comes before token t. */
+static int dts__before(int line, int col, const dt_token *t) { return line < t->line || (line == t->line && col < t->column); }
+
+/* A byte that continues a name (dt.h's lexer: `cost$usd` is one name). */
+static int dts__name_byte(char ch) {
+    return ch && strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@$", ch) != NULL;
+}
+
 /* The engine's expressions read event fields; a `$name` in one would read
  * a field of that name, never the variable. Refuse it rather than let it
- * silently be null: the source bytes the engine consumed are scanned. */
-static const char *dts__core_has_var(const char *p, const char *end) {
+ * silently be null: the source the engine consumed is scanned, from the
+ * expression's first token (a string from its quote) to the token after
+ * it, by position: that token may be the end of the program or a lexer
+ * error, whose text is not in the source. A `$` in a string, a comment or
+ * inside a name is no variable. 1 with *at moved onto the variable. */
+static int dts__core_var_at(dt_token *at, const dt_token *end) {
+    const char *p = at->text.ptr - (at->kind == DT_TOK_STRING ? 1 : 0);
+    int line = at->line, col = at->column, comment = 0, escaped = 0;
     char quote = 0;
-    for (; p < end; p++) {
-        if (quote) {
-            if (*p == '\\' && p + 1 < end) p++;
-            else if (*p == quote) quote = 0;
-        } else if (*p == '"' || *p == '\'') {
-            quote = *p;
-        } else if (*p == '#' || (*p == '/' && p + 1 < end && p[1] == '/')) {
-            while (p < end && *p != '\n') p++;
-        } else if (*p == '$') {
-            return p;
-        }
+    for (; dts__before(line, col, end); p++) {
+        if (escaped) escaped = 0;
+        else if (quote) { escaped = *p == '\\'; if (*p == quote) quote = 0; }
+        else if (comment) comment = *p != '\n';
+        else if (*p == '"' || *p == '\'') quote = *p;
+        else if (*p == '#' || (*p == '/' && p[1] == '/')) comment = 1;   /* a lone '/' is a token: p[1] is source */
+        else if (*p == '$' && !dts__name_byte(p[-1])) { at->line = line; at->column = col; return 1; }   /* a keyword precedes base */
+        if (*p == '\n') { line++; col = 1; } else col++;
     }
-    return NULL;
+    return 0;
 }
 
 /* A value or condition. Starting with a variable or elapsed()/count(): the
  * machine's expression; otherwise the engine's (functions, string tests,
  * in, between...). */
 static int dts__parse_expr(dts__cc *k, dts__expr **out) {
-    dt_token start = *dt_peek(k->c);
-    const dt_token *end;
-    const char *dollar;
+    dt_token at = *dt_peek(k->c);
     dts__expr *e;
     k->depth = 0;
-    if (dts__is_var(&start) || dts__is_machine_fn(k->c)) return dts__parse_or(k, out);
+    if (dts__is_var(&at) || dts__is_machine_fn(k->c)) return dts__parse_or(k, out);
     if (!(e = dts__node(k, DTS__X_CORE)) || dt_parse_expr(k->c, &e->core)) return DT_ERR_SYNTAX;
-    end = dt_peek(k->c);
-    if (start.text.ptr && end->text.ptr && end->text.ptr > start.text.ptr &&
-        (dollar = dts__core_has_var(start.text.ptr, end->text.ptr)) != NULL) {
-        if (!memchr(start.text.ptr, '\n', (size_t)(dollar - start.text.ptr)))
-            start.column += (int)(dollar - start.text.ptr);              /* point at the variable */
-        return dts__err(k, &start, DT_ERR_SYNTAX, "a machine variable must lead its expression",
+    if (dts__core_var_at(&at, dt_peek(k->c)))
+        return dts__err(k, &at, DT_ERR_SYNTAX, "a machine variable must lead its expression",
                         "write `$x == hashValue and ...`, not `hashValue == $x`: an expression that starts "
                         "with a field is the engine's, which cannot see variables");
-    }
     *out = e;
     return DT_OK;
 }
@@ -683,7 +686,13 @@ static int dts__pattern_bit(dts__cc *k, const dt_pattern *p, uint32_t *mask) {
     for (i = 0; i < m->npats; i++)
         if (m->pats[i].prefix == p->prefix && dts__str_eq(m->pats[i].text, p->text)) break;
     if (i == m->npats) {
-        if (m->npats == DTS__PATTERNS) return dts__err(k, dt_peek(k->c), DT_ERR_LIMIT, "at most 32 event patterns per machine", NULL);
+        if (m->npats == DTS__PATTERNS) {                            /* the list is parsed: point at the pattern */
+            dt_token at;
+            memset(&at, 0, sizeof at);
+            at.line = p->line;
+            at.column = p->column;
+            return dts__err(k, &at, DT_ERR_LIMIT, "at most 32 event patterns per machine", NULL);
+        }
         m->pats[m->npats] = *p;
         m->pats[m->npats].text = dt_compiler_strdup(k->c, p->text);
         m->npats++;
@@ -764,7 +773,6 @@ static int dts__parse_line(dts__cc *k) {
     dt_next(k->c);
     if (dt_is(&t, "initial")) {
         t = dt_next(k->c);
-        m->initial_set = 1;
         return dts__state(k, &t, &m->initial);
     }
     if (dt_is(&t, "by")) return dts__parse_by(k);
@@ -816,7 +824,7 @@ static int dts__layout(dts__cc *k, dt_block *b) {
                                     "lower its max, or raise dt_desc.max_program_bytes");
         s->head = s->tail = DTS__NIL;
         for (j = 0; j < s->cap; j++) dts__at(m, s, j)->next = j + 1 < s->cap ? j + 1 : DTS__NIL;
-        s->free = s->cap ? 0 : DTS__NIL;
+        s->free = 0;                                             /* cap >= 1: max >= 1, stripes <= max / 64 */
     }
     if (m->nmetrics) {
         m->groups = (dts__group *)dt_compiler_alloc(k->c, sizeof(dts__group) * DT_STATEFUL_GROUPS);
@@ -857,7 +865,6 @@ static int dts__compile(dt_compiler *c, dt_block *b) {
         if (dts__parse_line(&k)) return DT_ERR_SYNTAX;
     }
     if (!k.m->ntrans) return dts__err(&k, &at, DT_ERR_SYNTAX, "a machine needs at least one transition", NULL);
-    if (!k.m->initial_set) k.m->initial = 0;
     dts__finish(k.m);
     return dts__layout(&k, b);
 }
@@ -1118,7 +1125,7 @@ static int dts__num(dt_value v, int64_t *i, double *f) {
 #endif
 }
 
-/* -1, 0, 1; 2 unordered (NaN); 3 not comparable. */
+/* -1, 0, 1 (booleans: 0 equal, 1 not); 2 unordered (NaN); 3 not comparable. */
 static int dts__cmp(dt_value a, dt_value b) {
     int64_t ia = 0, ib = 0;
     double fa = 0, fb = 0;
@@ -1134,7 +1141,7 @@ static int dts__cmp(dt_value a, dt_value b) {
         if (r) return r < 0 ? -1 : 1;
         return a.as.str.len < b.as.str.len ? -1 : a.as.str.len > b.as.str.len;
     }
-    if (a.type == DT_TYPE_BOOL && b.type == DT_TYPE_BOOL) return a.as.b == b.as.b ? 0 : 3;
+    if (a.type == DT_TYPE_BOOL && b.type == DT_TYPE_BOOL) return a.as.b != b.as.b;
     return 3;
 }
 
@@ -1147,9 +1154,8 @@ static dt_value dts__eval_cmp(dts__ctx *k, int op, dt_value a, dt_value b) {
     int r;
     if (a.type == DT_TYPE_NULL || b.type == DT_TYPE_NULL) return dts__null();
     r = dts__cmp(a, b);
-    if (r == 3 && !(a.type == DT_TYPE_BOOL && b.type == DT_TYPE_BOOL)) return dts__rule_error(k);
-    if (r == 3) return dts__bool(op == DTS__NE);                     /* booleans: only == and != */
-    if (r == 2) return dts__bool(op == DTS__NE);
+    if (r == 3 || (a.type == DT_TYPE_BOOL && op != DTS__EQ && op != DTS__NE)) return dts__rule_error(k);  /* booleans: == and != */
+    if (r == 2) return dts__bool(op == DTS__NE);                     /* NaN: unordered */
     switch (op) {
     case DTS__EQ: return dts__bool(r == 0);
     case DTS__NE: return dts__bool(r != 0);
@@ -1187,10 +1193,10 @@ static dt_value dts__eval_arith(dts__ctx *k, int op, dt_value a, dt_value b) {
                        r.as.i64 = ia - ib; return r;
         case DTS__MUL: if (!dts__mul(ia, ib, &r.as.i64)) return dts__rule_error(k);
                        return r;
-        default:
-            if (ib == 0 || (ia == INT64_MIN && ib == -1)) return dts__rule_error(k);
-            r.as.i64 = op == DTS__DIV ? ia / ib : ia % ib;
-            return r;
+        case DTS__DIV: if (ib == 0 || (ia == INT64_MIN && ib == -1)) return dts__rule_error(k);
+                       r.as.i64 = ia / ib; return r;
+        default: if (ib == 0) return dts__rule_error(k);
+                 r.as.i64 = ib == -1 ? 0 : ia % ib; return r;         /* as the engine's: INT64_MIN % -1 traps in C */
         }
     }
     if (op == DTS__MOD) return dts__rule_error(k);
@@ -1336,9 +1342,12 @@ static int dts__keep_value(dts__effects *fx, dt_value *v) {
     return 1;
 }
 
+/* An effect whose strings do not fit is refused whole, and gives its
+ * bytes back for the effects after it. */
 static void dts__queue(dts__ctx *k, const dts__stmt *s) {
     dts__effects *fx = k->fx;
     dts__effect *ef;
+    size_t used = fx->used;
     uint32_t i;
     if (fx->n == DTS__EFFECTS) { dt_exec_count_overflow(k->x); return; }
     ef = &fx->e[fx->n];
@@ -1346,7 +1355,7 @@ static void dts__queue(dts__ctx *k, const dts__stmt *s) {
     ef->n = s->nargs;
     for (i = 0; i < s->nargs; i++) {
         ef->v[i] = dts__eval(k, s->args[i]);
-        if (!dts__keep_value(fx, &ef->v[i])) { dt_exec_count_overflow(k->x); return; }
+        if (!dts__keep_value(fx, &ef->v[i])) { fx->used = used; dt_exec_count_overflow(k->x); return; }
     }
     fx->n++;
 }
@@ -1559,11 +1568,12 @@ static uint32_t dts__earliest(dts__machine *m, int64_t now, int64_t *until) {
     *until = now;
     for (i = 0; i < m->nstripes; i++) {
         dts__stripe *s = &m->stripes[i];
-        int64_t d;
+        int64_t d = 0;
+        uint32_t timers;
         dt_shard_lock(m->shards, i);
-        d = s->nheap ? dts__deadline(m, s, 0) : INT64_MAX;
+        if ((timers = s->nheap) != 0) d = dts__deadline(m, s, 0);
         dt_shard_unlock(m->shards, i);
-        if (d > now) continue;
+        if (!timers || d > now) continue;                           /* none due (a tick at INT64_MAX too) */
         if (best == DTS__NIL || d < when) { if (best != DTS__NIL) *until = when; when = d; best = i; }
         else if (d < *until) *until = d;
     }
@@ -1696,7 +1706,9 @@ static void dts__flush(dt_block *b, dt_exec *x) {
 static void dts__carry(dt_block *to, dt_block *from, dt_exec *x) {
     dts__machine *nm = (dts__machine *)dt_block_state(to), *om = (dts__machine *)dt_block_state(from);
     uint32_t i;
-    if (nm->inst_size != om->inst_size || nm->trigger != om->trigger) { dts__flush(from, x); return; }
+    /* The core carries only to a block of the same kind, name and tokens:
+     * the same layout (inst_size, states, timeouts), so instances copy as
+     * they are. Triggers have no carry. */
     for (i = 0; i < om->nstripes; i++) {
         dts__stripe *os = &om->stripes[i];
         dt_shard_lock(om->shards, i);
