@@ -189,6 +189,245 @@ TEST every_allocation_failure_over_every_bundled_program_is_clean(void) {
     PASS();
 }
 
+/* ---- the processors' state across failures ------------------------------ */
+
+/* A previous program with state in every processor kind: a query that tags
+ * events, a summarize with an open window, a keyed machine with an
+ * instance in its second state, and a trigger. */
+static const char fa_stateful[] =
+    "query fa_tag = FaBase | extend tagged = 1\n"
+    "query fa_count = FaCount | summarize n = count() every 1h\n"
+    "machine fa_m {\n"
+    "    by k\n"
+    "    Idle -> Busy on FaStart\n"
+    "    Busy -> Idle on FaStop { emit FaDone(k = k) }\n"
+    "}\n"
+    "on FaPing do emit(\"FaPong\", \"info\")\n";
+
+/* The same blocks, with the machine changed: it starts with no instance. */
+static const char fa_stateful_changed[] =
+    "query fa_tag = FaBase | extend tagged = 1\n"
+    "query fa_count = FaCount | summarize n = count() every 1h\n"
+    "machine fa_m {\n"
+    "    by k\n"
+    "    Idle -> Busy on FaStart\n"
+    "    Busy -> Idle on FaStop, FaAbort { emit FaDone(k = k) }\n"
+    "}\n";
+
+typedef struct fa_state_cap {
+    long tagged, done, pong, points;
+    double counted;
+    int64_t now;
+} fa_state_cap;
+
+/* What the lives of one test proved, for its verbose line. */
+typedef struct fa_state_tally {
+    long lives, kept, carried, fell_back;
+} fa_state_tally;
+
+static int fa_named(dt_str s, const char *name) { return s.len == strlen(name) && memcmp(s.ptr, name, s.len) == 0; }
+
+static void fa_state_event(const dt_event *ev, void *ud) {
+    fa_state_cap *c = (fa_state_cap *)ud;
+    if (fa_named(ev->name, "FaBase") && ev->nfields && fa_named(ev->fields[ev->nfields - 1].name, "tagged")) c->tagged++;
+    if (fa_named(ev->name, "FaDone")) c->done++;
+    if (fa_named(ev->name, "FaPong")) c->pong++;
+}
+
+static void fa_state_metric(const dt_metric *m, void *ud) {
+    fa_state_cap *c = (fa_state_cap *)ud;
+    if (!fa_named(m->name, "n")) return;
+    c->points++;
+    c->counted += m->value;
+}
+
+static dt_engine *fa_state_engine(fa_state_cap *c, rel_alloc *a, long fail_at, int sticky) {
+    dt_desc d;
+    memset(c, 0, sizeof *c);
+    d = sup_desc(c, &c->now, 100 * SEC);
+    d.allocator = rel_allocator(a, fail_at, sticky);
+    d.sinks.event = fa_state_event;
+    d.sinks.metric = fa_state_metric;
+    d.self_interval_ns = -1;
+    d.processors = rel_processors(&d.nprocessors);
+    return dt_create(&d);
+}
+
+static void fa_emit_k(dt_engine *e, const char *name, int64_t ts) {
+    dt_field f = dt_field_str("k", "T-1");
+    sup_emit_fields(e, name, DT_INFO, ts, 0, &f, 1);
+}
+
+/* Gives fa_stateful its state: an instance in Busy, two events counted. */
+static void fa_state_setup(dt_engine *e, const fa_state_cap *c) {
+    fa_emit_k(e, "FaStart", c->now);
+    emit(e, "FaCount", DT_INFO, c->now);
+    emit(e, "FaCount", DT_INFO, c->now);
+}
+
+/* fa_stateful runs with the state fa_state_setup gave it: the query tags,
+ * the machine's instance is in Busy (FaStop emits FaDone), the trigger
+ * fires, and the open window holds both counted events. Handling the
+ * events allocates nothing. */
+static enum greatest_test_res fa_state_kept(dt_engine *e, fa_state_cap *c, const rel_alloc *a, const char *what) {
+    long calls = a->calls;
+    fa_state_cap was = *c;
+    emit(e, "FaBase", DT_INFO, c->now);
+    fa_emit_k(e, "FaStop", c->now);
+    emit(e, "FaPing", DT_INFO, c->now);
+    ASSERT_EQm(what, calls, a->calls);
+    ASSERT_EQm(what, was.tagged + 1, c->tagged);
+    ASSERT_EQm(what, was.done + 1, c->done);
+    ASSERT_EQm(what, was.pong + 1, c->pong);
+    dt_flush(e);
+    ASSERT_EQm(what, was.points + 1, c->points);
+    ASSERT_EQm(what, was.counted + 2, c->counted);
+    PASS();
+}
+
+/* fa_stateful deployed over itself: the window and the instance carry over;
+ * or, when the deploy's last allocation (the hand-over table) failed, the
+ * documented fallback: the old window was flushed at the deploy and the new
+ * machine has no instance. */
+static enum greatest_test_res fa_state_redeployed(dt_engine *e, fa_state_cap *c, const rel_alloc *a, int fell_back,
+                                                  fa_state_tally *t, const char *what) {
+    fa_state_cap was = *c;
+    long calls = a->calls;
+    if (!fell_back) { t->carried++; return fa_state_kept(e, c, a, what); }
+    t->fell_back++;
+    ASSERT_EQm(what, 1L, c->points);             /* flushed at the deploy */
+    ASSERT_EQm(what, 2.0, c->counted);
+    fa_emit_k(e, "FaStop", c->now);
+    ASSERT_EQm(what, was.done, c->done);         /* no instance carried */
+    ASSERT_EQm(what, calls, a->calls);
+    PASS();
+}
+
+/* One engine life: create, fa_stateful with state, `text` over it, events,
+ * tick, rollback, undeploy, destroy, with allocation fail_at failing. Each
+ * failure is a clean error and the previous program keeps running with its
+ * state; nothing leaks; events never allocate. */
+static enum greatest_test_res fa_state_life(const char *text, int want, long fail_at, int sticky, long *calls,
+                                            fa_state_tally *t, const char *what) {
+    rel_alloc a;
+    fa_state_cap c;
+    dt_error err;
+    long before, failures;
+    int rc;
+    dt_engine *e = fa_state_engine(&c, &a, fail_at, sticky);
+    t->lives++;
+    if (!e) {
+        ASSERTm(what, a.failures > 0);
+        ASSERT_EQm(what, 0L, a.live);
+        *calls = a.calls;
+        PASS();
+    }
+    rc = dt_deploy(e, fa_stateful, sizeof fa_stateful - 1, &err);
+    if (rc != DT_OK) {
+        dt_program_info info;
+        CHECK_CALL(fa_nomem_error(rc, &err, what));
+        ASSERT_EQm(what, DT_ERR_EMPTY, dt_program(e, &info));
+    } else {
+        before = a.calls;
+        fa_state_setup(e, &c);
+        ASSERT_EQm(what, before, a.calls);
+        failures = a.failures;
+        rc = dt_deploy(e, text, strlen(text), &err);
+        if (rc != DT_OK) {
+            if (rc != want) CHECK_CALL(fa_nomem_error(rc, &err, what));
+            CHECK_CALL(fa_state_kept(e, &c, &a, what));
+            t->kept++;
+        } else {
+            ASSERT_EQm(what, DT_OK, want);
+            if (text == fa_stateful) CHECK_CALL(fa_state_redeployed(e, &c, &a, a.failures > failures, t, what));
+            before = a.calls;
+            fa_traffic(e, c.now + SEC);
+            dt_tick(e, c.now + 10 * 60 * SEC);
+            ASSERT_EQm(what, before, a.calls);   /* the event path never allocates */
+            ASSERT_EQm(what, DT_OK, dt_rollback(e));   /* no memory for the hand-over: the fallback, still DT_OK */
+            before = c.tagged;
+            emit(e, "FaBase", DT_INFO, c.now);
+            ASSERT_EQm(what, before + 1, c.tagged);
+        }
+    }
+    (void)dt_undeploy(e);
+    dt_destroy(e);
+    ASSERT_EQm(what, 0L, a.live);
+    *calls = a.calls;
+    PASS();
+}
+
+/* want: the program's own deploy result with memory to spare (a bundled
+ * program may need a host action this engine lacks). */
+static enum greatest_test_res fa_state_every_failure_point(const char *label, const char *text, fa_state_tally *t) {
+    char what[400];
+    long clean, ignored, n;
+    int sticky, want;
+    rel_alloc probe;
+    fa_state_cap c;
+    dt_engine *e = fa_state_engine(&c, &probe, 0, 0);
+    ASSERTm(label, e != NULL);
+    want = dt_deploy(e, text, strlen(text), NULL);
+    dt_destroy(e);
+    snprintf(what, sizeof what, "%s over the stateful program, no failure", label);
+    CHECK_CALL(fa_state_life(text, want, 0, 0, &clean, t, what));
+    for (n = 1; n <= clean; n++) {
+        for (sticky = 0; sticky < 2; sticky++) {
+            snprintf(what, sizeof what, "%s over the stateful program, allocation %ld of %ld fails%s", label, n, clean,
+                     sticky ? ", and every one after" : "");
+            CHECK_CALL(fa_state_life(text, want, n, sticky, &ignored, t, what));
+        }
+    }
+    PASS();
+}
+
+/* 1 when a program has a query, machine or on statement (at a line start). */
+static int fa_uses_processors(const char *text) {
+    static const char *const words[] = {"query ", "machine ", "on "};
+    const char *line = text;
+    unsigned k;
+    for (; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        while (*line == ' ' || *line == '\t') line++;
+        for (k = 0; k < 3; k++)
+            if (strncmp(line, words[k], strlen(words[k])) == 0) return 1;
+    }
+    return 0;
+}
+
+/* Every allocation of an engine life whose programs hold processor state
+ * fails once, and from then on: engine create with the query and stateful
+ * processors, the stateful program, each bundled program that uses a
+ * processor deployed over it, the same program again (its state carries),
+ * a changed one (its machine starts afresh), events, rollback, undeploy,
+ * destroy. */
+TEST every_allocation_failure_around_processor_state_is_clean(void) {
+    rel_programs ps;
+    unsigned i, used = 0;
+    fa_state_tally t;
+    memset(&t, 0, sizeof t);
+    ASSERTm("query, machine and on are plugged in",
+            rel_has_processor("query") && rel_has_processor("machine") && rel_has_processor("on"));
+    rel_bundled_programs(&ps);
+    for (i = 0; i < ps.n; i++) {
+        char *text = rel_read_file(ps.sorted[i], NULL);
+        ASSERTm(ps.sorted[i], text != NULL);
+        if (fa_uses_processors(text)) {
+            used++;
+            CHECK_CALL(fa_state_every_failure_point(ps.sorted[i], text, &t));
+        }
+        free(text);
+    }
+    ASSERTm("bundled programs use the processors", used >= 20);
+    CHECK_CALL(fa_state_every_failure_point("the stateful program itself", fa_stateful, &t));
+    CHECK_CALL(fa_state_every_failure_point("the stateful program changed", fa_stateful_changed, &t));
+    ASSERT(t.kept > 0 && t.carried > 0 && t.fell_back > 0);   /* each path was taken */
+    if (GREATEST_IS_VERBOSE())
+        printf("  %u bundled programs and 2 of its own: %ld engine lives; the previous program kept its state after "
+               "%ld failed deploys; state carried %ld times, the hand-over fallback %ld times\n",
+               used, t.lives, t.kept, t.carried, t.fell_back);
+    PASS();
+}
+
 /* The compiler takes memory from its arena in 4 KiB chunks, so a failing
  * allocator only ever fails the compiler call that needs a new chunk.
  * Padding the program with a string literal of 0 to 4 KiB moves the chunk
@@ -533,6 +772,7 @@ TEST fixed_block_of_every_size_fails_cleanly_until_it_is_enough(void) {
 
 SUITE(alloc) {
     RUN_TEST(every_allocation_failure_over_every_bundled_program_is_clean);
+    RUN_TEST(every_allocation_failure_around_processor_state_is_clean);
     RUN_TEST(every_compiler_allocation_site_fails_cleanly_under_shifting_layouts);
     RUN_TEST(no_memory_for_the_hand_over_table_flushes_instead_of_carrying);
     RUN_TEST(no_memory_for_timed_changes_deploys_without_them_and_counts_it);
