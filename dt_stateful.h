@@ -466,12 +466,13 @@ static int dts__parse_or(dts__cc *k, dts__expr **out) {
     return dts__parse_level(k, out, DTS__X_OR, ops, 2, 0, dts__parse_and);
 }
 
-/* 1 while the position line:col comes before token t. */
-static int dts__before(int line, int col, const dt_token *t) { return line < t->line || (line == t->line && col < t->column); }
+/* 1 while the position line:col, never past t's line, comes before t. */
+static int dts__before(int line, int col, const dt_token *t) { return line < t->line || col < t->column; }
 
 /* A byte that continues a name (dt.h's lexer: `cost$usd` is one name). */
 static int dts__name_byte(char ch) {
-    return ch && strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@$", ch) != NULL;
+    static const char bytes[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@$";
+    return memchr(bytes, ch, sizeof bytes - 1) != NULL;
 }
 
 /* The engine's expressions read event fields; a `$name` in one would read
@@ -491,7 +492,7 @@ static int dts__core_var_at(dt_token *at, const dt_token *end) {
         else if (comment) comment = *p != '\n';
         else if (*p == '"' || *p == '\'') quote = *p;
         else if (*p == '#' || (*p == '/' && p[1] == '/')) comment = 1;   /* a lone '/' is a token: p[1] is source */
-        else if (*p == '$' && !dts__name_byte(p[-1])) { at->line = line; at->column = col; return 1; }   /* a keyword precedes base */
+        else if (*p == '$' && !dts__name_byte(p[-1])) { at->line = line; at->column = col; return 1; }   /* p[-1]: a keyword precedes every expression */
         if (*p == '\n') { line++; col = 1; } else col++;
     }
     return 0;
@@ -1343,7 +1344,8 @@ static int dts__keep_value(dts__effects *fx, dt_value *v) {
 }
 
 /* An effect whose strings do not fit is refused whole, and gives its
- * bytes back for the effects after it. */
+ * bytes back for the effects after it; so is one whose arguments the
+ * budget cut short (they would be null, not their values). */
 static void dts__queue(dts__ctx *k, const dts__stmt *s) {
     dts__effects *fx = k->fx;
     dts__effect *ef;
@@ -1357,6 +1359,7 @@ static void dts__queue(dts__ctx *k, const dts__stmt *s) {
         ef->v[i] = dts__eval(k, s->args[i]);
         if (!dts__keep_value(fx, &ef->v[i])) { fx->used = used; dt_exec_count_overflow(k->x); return; }
     }
+    if (dt_exec_charge(k->x, 0)) { fx->used = used; return; }     /* 0 units: only "over budget?" */
     fx->n++;
 }
 

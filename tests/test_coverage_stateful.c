@@ -105,6 +105,7 @@ TEST machine_comparisons_of_strings_bytes_and_booleans(void) {
         {"$x <= $y", "b:1", "b:1", "null", 1},
         {"$x == $y", "b:1", "i:1", "null", 1},
         {"$x == 1", "s:a", "n", "null", 1},
+        {"$x == $y", "i:1", "s:a", "null", 1},
     };
     return CS_TABLE(cases);
 }
@@ -152,6 +153,7 @@ TEST machine_integer_arithmetic_and_its_overflows(void) {
         {"$x / $y", "i:-7", "i:2", "-3", 0},
         {"$x / $y", "i:7", "i:0", "null", 1},
         {"$x / $y", "i:-9223372036854775808", "i:-1", "null", 1},
+        {"$x / $y", "i:-9223372036854775808", "i:2", "-4611686018427387904", 0},
         {"$x % $y", "i:-7", "i:3", "-1", 0},
         {"$x % $y", "i:7", "i:0", "null", 1},
         {"$x % $y", "i:-9223372036854775808", "i:-1", "0", 0},   /* as the engine's: no overflow in a remainder */
@@ -307,6 +309,7 @@ TEST machine_expression_errors_carry_their_position(void) {
          "count(7s) + count(8s) + count(9s) > 0 }", 1, 127, "at most 8 count() per machine"},
         {"machine m { A -> B on X where $x == f(1) }", 1, 37, "function calls cannot follow a variable in one expression yet"},
         {"machine m { A -> B on X where $x == f (1) }", 1, 39, "expected a machine line"},
+        {"machine m { A -> B on X where $x > elapsed () }", 1, 44, "expected a machine line"},   /* a field */
         {"machine m { A -> B on X where $x + (((((((((((((((((((((((((((((((((1))))))))))))))))))))))))))))))))) > 0 }",
          1, 68, "expression nested too deeply"},
         {"machine m { A -> B on X where $x + - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - 1 > 0 }",
@@ -382,6 +385,8 @@ TEST machine_statement_errors_carry_their_position(void) {
          "emit N9; emit N10; emit N11; emit N12; emit N13; emit N14; emit N15; emit N16 } }",
          1, 177, "at most 16 statements in a block"},
         {"on X { emit N", 1, 14, "expected '}', found the end of the program"},
+        {"on X emit N", 1, 6, "expected 'do', found 'emit'"},
+        {"machine m { entry A emit N A -> B on X }", 1, 21, "expected '{', found 'emit'"},
         {"on X do 5", 1, 9, "expected an action name"},
     };
     return CS_ERRORS(cases);
@@ -467,16 +472,18 @@ static void cs_padded_program(char *out, size_t size, size_t pad) {
              "  by k\n"
              "  max 2\n"
              "  A -> B on X where s != \"%s\"\n"
-             "  A -> B on Y where elapsed() > 0 and count(1s) > 1 { $a = $a * -(2 + 1); count C by code; observe O = $a by w = k }\n"
-             "  B -> A on W { }\n"
+             "  A -> B on Y where elapsed() > 0 and count(1s) > 1\n"
+             "  A -> B on V where s != \"%s\" { $a = $a * -(2 + 1) }\n"
+             "  A -> B on U where s != \"%s\" { count C by code; observe O = $a by w = k }\n"
+             "  B -> A on W where s != \"%s\" { }\n"
              "  B -> A after 1s { emit N(v = $a) }\n"
              "}\n"
              "on Z where s != \"%s\" do flush(\"r\") once\n",
-             padding, padding);
+             padding, padding, padding, padding, padding);
 }
 
 TEST an_allocation_failure_anywhere_in_a_machine_is_a_clean_deploy_error(void) {
-    static char text[10000];
+    static char text[24000];
     sm_cap c;
     rel_alloc a;
     dt_desc d = cs_desc(&c);
@@ -516,7 +523,7 @@ TEST an_allocation_failure_anywhere_in_a_machine_is_a_clean_deploy_error(void) {
 TEST keys_of_every_type_make_their_own_instances(void) {
     sm_cap c;
     char longkey[DT_MAX_KEY];
-    dt_field f[9];
+    dt_field f[10];
     dt_engine *e = sm_engine(&c, DT_RISK_MEDIUM);
     int pass, i;
     memset(longkey, 'k', sizeof longkey - 1);
@@ -536,14 +543,15 @@ TEST keys_of_every_type_make_their_own_instances(void) {
     f[7] = dt_field_str("k", longkey);
     memset(&f[8], 0, sizeof f[8]);                     /* null */
     f[8].name = dt_cstr("k");
+    f[9] = dt_field_bool("k", 0);
     for (pass = 0; pass < 2; pass++)
-        for (i = 0; i < 9; i++) sup_emit_fields(e, "X", DT_INFO, 1 + pass, 0, &f[i], 1);
+        for (i = 0; i < 10; i++) sup_emit_fields(e, "X", DT_INFO, 1 + pass, 0, &f[i], 1);
     dt_flush(e);
     ASSERT_STR_EQ("N@info{n=1,k=5}\nN@info{n=1,k=5}\nN@info{n=1,k=true}\nN@info{n=1,k=\"ab\"}\nN@info{n=1,k=0x6162}\n"
-                  "N@info{n=1,k=\"\"}\n"
+                  "N@info{n=1,k=\"\"}\nN@info{n=1,k=false}\n"
                   "N@info{n=2,k=5}\nN@info{n=2,k=5}\nN@info{n=2,k=true}\nN@info{n=2,k=\"ab\"}\nN@info{n=2,k=0x6162}\n"
-                  "N@info{n=2,k=\"\"}\n"
-                  "M:dt.machine.instances{machine=\"m\"}=6\nM:dt.machine.evicted{machine=\"m\"}=0\n"
+                  "N@info{n=2,k=\"\"}\nN@info{n=2,k=false}\n"
+                  "M:dt.machine.instances{machine=\"m\"}=7\nM:dt.machine.evicted{machine=\"m\"}=0\n"
                   "M:dt.machine.unkeyed{machine=\"m\"}=6\n", c.out);
     dt_destroy(e);
     PASS();
@@ -783,6 +791,265 @@ TEST timeouts_fire_in_deadline_order_whatever_order_they_were_set_in(void) {
     PASS();
 }
 
+TEST float_bounds_divide_a_histogram(void) {
+    sm_cap c;
+    dt_engine *e;
+    SUP_NEEDS_FLOAT();
+    e = sm_engine(&c, DT_RISK_MEDIUM);
+    ASSERT_EQ(DT_OK, sm_deploy(e, "machine m { Idle -> Idle on Done { observe Ms = ms bounds (0.5, 2.5) } }\n"
+                                  "level Done = off"));
+    sm_emit_f(e, "Done", 1 * SM_SEC, "ms", 0.5);
+    sm_emit_f(e, "Done", 2 * SM_SEC, "ms", 1);
+    sm_emit_f(e, "Done", 3 * SM_SEC, "ms", 3);
+    dt_flush(e);
+    ASSERT_STR_EQ("H:Ms{} n=3 sum=4.5 min=0.5 max=3 [1,1,1] @0-60\n", c.out);
+    dt_destroy(e);
+    PASS();
+}
+
+/* ---- instances: initial state, stripes, the table, hand-over --------------- */
+
+TEST initial_names_the_initial_state_wherever_it_is_written(void) {
+    sm_cap c;
+    dt_engine *e = sm_engine(&c, DT_RISK_MEDIUM);
+    ASSERT_EQ(DT_OK, sm_deploy(e, "machine m {\n"
+                                  "  by k\n"
+                                  "  Busy -> Idle on Done { emit Finished }\n"
+                                  "  Idle -> Busy on Start { emit Started }\n"
+                                  "  initial Idle\n"
+                                  "}\nlevel Start, Done = off"));
+    sm_emit_s(e, "Done", 1, 0, "k", "a");             /* Idle: nothing leaves on Done */
+    sm_emit_s(e, "Start", 2, 0, "k", "a");
+    sm_emit_s(e, "Done", 3, 0, "k", "a");
+    ASSERT_STR_EQ("Started@info{}\nFinished@info{}\n", c.out);
+    dt_destroy(e);
+    PASS();
+}
+
+/* 129 instances: two stripes of 65 and 64 (one of 129 without threads);
+ * either way 129 live and the rest evicted. */
+TEST a_bound_that_does_not_divide_into_stripes_is_kept_exactly(void) {
+    sm_cap c;
+    int64_t i;
+    dt_engine *e = sm_engine(&c, DT_RISK_MEDIUM);
+    ASSERT_EQ(DT_OK, sm_deploy(e, "machine m { by k max 129 Idle -> Open on Open }\nlevel Open = off"));
+    for (i = 0; i < 300; i++) sm_emit_i(e, "Open", i + 1, 0, "k", i);
+    dt_flush(e);
+    ASSERT_STR_EQ("M:dt.machine.instances{machine=\"m\"}=129\nM:dt.machine.evicted{machine=\"m\"}=171\n"
+                  "M:dt.machine.unkeyed{machine=\"m\"}=0\n", c.out);
+    ASSERT_EQ(171u, stats(e).overflows);
+    dt_destroy(e);
+    PASS();
+}
+
+/* A model of one stripe: live keys, most recently used first. */
+typedef struct cs_lru {
+    int64_t key[4], n[4];
+    int live;
+    uint64_t evicted;
+} cs_lru;
+
+static int cs_lru_find(const cs_lru *l, int64_t k) {
+    int i;
+    for (i = 0; i < l->live; i++)
+        if (l->key[i] == k) return i;
+    return -1;
+}
+
+static void cs_lru_remove(cs_lru *l, int i) {
+    memmove(&l->key[i], &l->key[i + 1], sizeof l->key[0] * (size_t)(l->live - i - 1));
+    memmove(&l->n[i], &l->n[i + 1], sizeof l->n[0] * (size_t)(l->live - i - 1));
+    l->live--;
+}
+
+static void cs_lru_front(cs_lru *l, int64_t k, int64_t n) {
+    if (l->live == 4) { cs_lru_remove(l, 3); l->evicted++; }
+    memmove(&l->key[1], &l->key[0], sizeof l->key[0] * (size_t)l->live);
+    memmove(&l->n[1], &l->n[0], sizeof l->n[0] * (size_t)l->live);
+    l->key[0] = k;
+    l->n[0] = n;
+    l->live++;
+}
+
+/* What the machine below should print for Open or Close of k. */
+static void cs_lru_step(cs_lru *l, int close, int64_t k, char *out, size_t size) {
+    int i = cs_lru_find(l, k);
+    char line[64];
+    int64_t n = i >= 0 ? l->n[i] + 1 : 1;
+    if (i >= 0) cs_lru_remove(l, i);
+    if (close) {
+        if (i < 0) return;
+        snprintf(line, sizeof line, "C@info{k=%lld,n=%lld}\n", (long long)k, (long long)(n - 1));
+    } else {
+        cs_lru_front(l, k, n);
+        if (i < 0) return;
+        snprintf(line, sizeof line, "N@info{k=%lld,n=%lld}\n", (long long)k, (long long)n);
+    }
+    sup_append(out, size, line);
+}
+
+/* Keys come and go through a machine of four instances (a table of eight
+ * slots): collisions, deletions from the middle of a probe run and of the
+ * LRU list, evictions. The output follows a plain model exactly. */
+TEST instances_come_and_go_as_a_model_lru_says(void) {
+    static char want[16384];
+    char report[200];
+    sm_cap c;
+    cs_lru l;
+    uint32_t r = 12345;
+    int op;
+    dt_engine *e = sm_engine(&c, DT_RISK_MEDIUM);
+    memset(&l, 0, sizeof l);
+    want[0] = 0;
+    ASSERT_EQ(DT_OK, sm_deploy(e, "machine m {\n"
+                                  "  by k\n"
+                                  "  max 4\n"
+                                  "  Idle -> Open on Open { $n = 1 }\n"
+                                  "  Open -> Open on Open { $n = $n + 1; emit N(k = k, n = $n) }\n"
+                                  "  Open -> Idle on Close { emit C(k = k, n = $n) }\n"
+                                  "}\nlevel Open, Close = off"));
+    for (op = 0; op < 400; op++) {
+        int64_t k;
+        int close;
+        r = r * 1103515245u + 12345u;                   /* a fixed pseudo-random walk */
+        k = (int64_t)((r >> 16) % 10u);
+        close = (r >> 8) % 3u == 0;
+        sm_emit_i(e, close ? "Close" : "Open", op + 1, 0, "k", k);
+        cs_lru_step(&l, close, k, want, sizeof want);
+    }
+    ASSERT_STR_EQ(want, c.out);
+    ASSERT(l.evicted > 20u);
+    c.out[0] = 0;
+    dt_flush(e);
+    snprintf(report, sizeof report, "M:dt.machine.instances{machine=\"m\"}=%d\nM:dt.machine.evicted{machine=\"m\"}=%llu\n"
+             "M:dt.machine.unkeyed{machine=\"m\"}=0\n", l.live, (unsigned long long)l.evicted);
+    ASSERT_STR_EQ(report, c.out);
+    dt_destroy(e);
+    PASS();
+}
+
+TEST a_machine_of_one_stripe_hands_its_instances_over(void) {
+    sm_cap c;
+    const char *machine = "machine m {\n  by k\n  max 10\n  Idle -> Open on Open { $k = k }\n"
+                          "  Open -> Idle on Close { emit Closed(k = $k) }\n}\nlevel Open, Close = off";
+    char next[300];
+    dt_engine *e = sm_engine(&c, DT_RISK_MEDIUM);
+    ASSERT_EQ(DT_OK, sm_deploy(e, machine));
+    sm_emit_s(e, "Open", 1, 0, "k", "a");
+    sm_emit_s(e, "Open", 2, 0, "k", "b");
+    snprintf(next, sizeof next, "%s\nlevel Other = off", machine);
+    ASSERT_EQ(DT_OK, sm_deploy(e, next));             /* the same machine: a takes its instances */
+    sm_emit_s(e, "Close", 3, 0, "k", "b");
+    sm_emit_s(e, "Close", 4, 0, "k", "a");
+    ASSERT_STR_EQ("Closed@info{k=\"b\"}\nClosed@info{k=\"a\"}\n", c.out);
+    dt_destroy(e);
+    PASS();
+}
+
+/* ---- budgets ---------------------------------------------------------------- */
+
+/* Over budget at a statement, or inside an expression: the block is
+ * switched off; effects queued before stay, and none is made of values
+ * the budget cut short. Steps: 1 to dispatch, 1 per statement, 1 per
+ * machine expression node (so 10 for one event here). */
+TEST a_machine_over_its_budget_stops_where_it_is(void) {
+    static const struct { uint32_t budget; const char *out; uint64_t trips; } cases[] = {
+        {2, "A@info{}\n", 1},                             /* at the second statement */
+        {4, "A@info{}\n", 1},                             /* inside $x + 1 + 1 */
+        {9, "A@info{}\n", 1},                             /* inside B's argument: no B(a=null) */
+        {10, "A@info{}\nB@info{a=2}\nA@info{}\nB@info{a=2}\n", 0},
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sm_cap c;
+        dt_desc d = cs_desc(&c);
+        dt_engine *e;
+        d.budget_steps = cases[i].budget;
+        e = dt_create(&d);
+        ASSERT_EQ(DT_OK, sm_deploy(e, "machine m { Idle -> Idle on T { emit A; $a = $x + 1 + 1; emit B(a = $a) } }\n"
+                                      "level T = off"));
+        sm_emit_i(e, "T", 1, 0, "n", 0);
+        sm_emit_i(e, "T", 2, 0, "n", 0);                /* switched off after a trip */
+        ASSERT_STR_EQ(cases[i].out, c.out);
+        ASSERT_EQ(cases[i].trips, stats(e).budget_trips);
+        dt_destroy(e);
+    }
+    PASS();
+}
+
+/* ---- the timer bounds -------------------------------------------------------- */
+
+typedef struct cs_count {
+    uint64_t events;
+} cs_count;
+
+static void cs_count_event(const dt_event *ev, void *ud) {
+    (void)ev;
+    ((cs_count *)ud)->events++;
+}
+
+/* 70000 timeouts due at once: an event fires at most
+ * DT_STATEFUL_TIMER_FIRES of its stripe, a tick that many per stripe; the
+ * rest fire at the next ticks. The budget is raised: with the default
+ * (10000 steps, one per timeout here) the tick would switch the machine
+ * off (reported to the lead: timeouts share the budget of the event or
+ * tick that fires them). */
+TEST due_timeouts_fire_at_most_4096_per_stripe_per_event_or_tick(void) {
+    sm_cap c;
+    cs_count n;
+    dt_desc d = cs_desc(&c);
+    dt_engine *e;
+    int64_t i;
+    uint64_t ticks = 0, per_tick = (uint64_t)DT_STATEFUL_TIMER_FIRES * DT_SHARDS;   /* stripes: DT_SHARDS */
+    memset(&n, 0, sizeof n);
+    d.sinks.user_data = &n;
+    d.sinks.event = cs_count_event;
+    d.sinks.metric = NULL;
+    d.budget_steps = 1000000;
+    e = dt_create(&d);
+    ASSERT_EQ(DT_OK, sm_deploy(e, "machine m {\n"
+                                  "  by k\n"
+                                  "  max 100000\n"
+                                  "  Idle -> Wait on Open\n"
+                                  "  Wait -> Idle after 1s { emit Missing }\n"
+                                  "}\nlevel Open = off"));
+    for (i = 0; i < 70000; i++) sm_emit_i(e, "Open", 1 * SM_SEC, 0, "k", i);
+    ASSERT_EQ(0u, n.events);
+    sm_emit_i(e, "Open", 10 * SM_SEC, 0, "k", -1);    /* its stripe holds more than 4096 due */
+    ASSERT_EQ((uint64_t)DT_STATEFUL_TIMER_FIRES, n.events);
+    dt_tick(e, 10 * SM_SEC);
+    ASSERT_EQ((uint64_t)DT_STATEFUL_TIMER_FIRES + per_tick, n.events);
+    while (n.events < 70000u && ticks++ < 100u) dt_tick(e, 10 * SM_SEC);
+    ASSERT_EQ(70000u, n.events);
+    dt_tick(e, 10 * SM_SEC);
+    ASSERT_EQ(70000u, n.events);                      /* the new key's timeout is not due */
+    dt_destroy(e);
+    PASS();
+}
+
+/* Timeouts spread over the stripes fire in one deadline order across them. */
+TEST a_tick_fires_the_timeouts_of_all_stripes_in_deadline_order(void) {
+    sm_cap c;
+    char want[1024] = "";
+    int64_t i;
+    dt_engine *e = sm_engine(&c, DT_RISK_MEDIUM);
+    ASSERT_EQ(DT_OK, sm_deploy(e, "machine m {\n"
+                                  "  by k\n"
+                                  "  Idle -> Wait on Open { $k = k }\n"
+                                  "  Wait -> Idle after 100s { emit T(k = $k) }\n"
+                                  "}\nlevel Open = off"));
+    for (i = 0; i < 40; i++) {
+        char one[32];
+        sm_emit_i(e, "Open", (i + 1) * SM_SEC, 0, "k", (i * 7) % 40);
+        snprintf(one, sizeof one, "T@info{k=%lld}\n", (long long)((i * 7) % 40));
+        sup_append(want, sizeof want, one);
+    }
+    dt_tick(e, 200 * SM_SEC);
+    ASSERT_STR_EQ(want, c.out);
+    dt_destroy(e);
+    PASS();
+}
+
 SUITE(coverage_stateful) {
     RUN_TEST(machine_comparisons_of_strings_bytes_and_booleans);
     RUN_TEST(machine_comparisons_of_numbers_and_null);
@@ -809,4 +1076,12 @@ SUITE(coverage_stateful) {
     RUN_TEST(a_closed_or_unused_count_window_does_not_keep_an_instance);
     RUN_TEST(a_timeout_or_rate_past_the_end_of_time_never_comes);
     RUN_TEST(timeouts_fire_in_deadline_order_whatever_order_they_were_set_in);
+    RUN_TEST(float_bounds_divide_a_histogram);
+    RUN_TEST(initial_names_the_initial_state_wherever_it_is_written);
+    RUN_TEST(a_bound_that_does_not_divide_into_stripes_is_kept_exactly);
+    RUN_TEST(instances_come_and_go_as_a_model_lru_says);
+    RUN_TEST(a_machine_of_one_stripe_hands_its_instances_over);
+    RUN_TEST(a_machine_over_its_budget_stops_where_it_is);
+    RUN_TEST(due_timeouts_fire_at_most_4096_per_stripe_per_event_or_tick);
+    RUN_TEST(a_tick_fires_the_timeouts_of_all_stripes_in_deadline_order);
 }
