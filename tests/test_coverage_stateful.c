@@ -172,8 +172,10 @@ TEST machine_integer_arithmetic_and_its_overflows(void) {
 }
 
 TEST machine_float_arithmetic_and_nan(void) {
+#if DT_NO_FLOAT
+    SUP_NEEDS_FLOAT();
+#else
     static const cs_case cases[] = {
-#if !DT_NO_FLOAT
         {"$x < $y", "f:1.5", "i:2", "true", 0},
         {"$x > $y", "f:2.5", "i:2", "true", 0},
         {"$x == $y", "f:2", "i:2", "true", 0},
@@ -186,14 +188,25 @@ TEST machine_float_arithmetic_and_nan(void) {
         {"$x / $y", "f:3", "i:2", "1.5", 0},
         {"$x % $y", "f:3", "i:2", "null", 1},             /* % is for integers */
         {"$x + 1.5", "i:1", "n", "2.5", 0},
-        {"$x + 1", "u:18446744073709551615", "n", "1.84467e+19", 0},   /* beyond i64: f64 */
+    };
+    return CS_TABLE(cases);
+#endif
+}
+
+/* Beyond i64 a u64 is an f64; without floating point, a rule error. */
+TEST a_u64_beyond_i64_is_an_f64_or_without_floating_point_an_error(void) {
+    static const cs_case cases[] = {
+#if !DT_NO_FLOAT
+        {"$x + 1", "u:18446744073709551615", "n", "1.84467e+19", 0},
         {"$x + 18446744073709551615", "i:0", "n", "1.84467e+19", 0},
         {"$x > $y", "u:18446744073709551615", "i:1", "true", 0},
 #else
-        {"$x + 1", "u:18446744073709551615", "n", "null", 1},          /* no f64 to go to */
+        {"$x + 1", "u:18446744073709551615", "n", "null", 1},
+        {"$x + 18446744073709551615", "i:0", "n", "null", 1},
+        {"$x > $y", "u:18446744073709551615", "i:1", "null", 1},
 #endif
+        {"$x + 1", "u:9223372036854775807", "n", "null", 1},       /* fits i64: i64 overflow */
     };
-    SUP_NEEDS_FLOAT();
     return CS_TABLE(cases);
 }
 
@@ -473,17 +486,17 @@ static void cs_padded_program(char *out, size_t size, size_t pad) {
              "  max 2\n"
              "  A -> B on X where s != \"%s\"\n"
              "  A -> B on Y where elapsed() > 0 and count(1s) > 1\n"
-             "  A -> B on V where s != \"%s\" { $a = $a * -(2 + 1) }\n"
+             "  A -> B on V where s != \"%s\" { $a = $a * -(2 + 1); $b = $a + \"%s\" + 2 }\n"
              "  A -> B on U where s != \"%s\" { count C by code; observe O = $a by w = k }\n"
              "  B -> A on W where s != \"%s\" { }\n"
              "  B -> A after 1s { emit N(v = $a) }\n"
              "}\n"
              "on Z where s != \"%s\" do flush(\"r\") once\n",
-             padding, padding, padding, padding, padding);
+             padding, padding, padding, padding, padding, padding);
 }
 
 TEST an_allocation_failure_anywhere_in_a_machine_is_a_clean_deploy_error(void) {
-    static char text[24000];
+    static char text[28000];
     sm_cap c;
     rel_alloc a;
     dt_desc d = cs_desc(&c);
@@ -1055,6 +1068,7 @@ SUITE(coverage_stateful) {
     RUN_TEST(machine_comparisons_of_numbers_and_null);
     RUN_TEST(machine_integer_arithmetic_and_its_overflows);
     RUN_TEST(machine_float_arithmetic_and_nan);
+    RUN_TEST(a_u64_beyond_i64_is_an_f64_or_without_floating_point_an_error);
     RUN_TEST(machine_logic_literals_and_event_names);
     RUN_TEST(variables_hold_every_type_and_a_missing_field_as_0);
     RUN_TEST(bytes_longer_than_a_variable_holds_are_refused_and_counted);
