@@ -118,6 +118,11 @@
 #ifndef DT_NO_FLOAT
 #define DT_NO_FLOAT 0
 #endif
+/* DT_ARENA_CHUNK: bytes a program's arena takes from the allocator at a
+ * time; smaller wastes less of a small block, larger calls it less. */
+#ifndef DT_ARENA_CHUNK
+#define DT_ARENA_CHUNK 4096
+#endif
 /* Bounds. Each is a hard cap with a counted overflow, never a silent loss. */
 #ifndef DT_MAX_FIELDS          /* fields of one event the engine will look at */
 #define DT_MAX_FIELDS 64
@@ -1281,23 +1286,36 @@ typedef struct dt__arena {
     int oom;                     /* the allocator failed (not the limit) */
 } dt__arena;
 
+/* A new chunk for n more bytes. One larger than DT_ARENA_CHUNK holds just
+ * that allocation and goes behind the head, so the head's free tail keeps
+ * filling instead of being abandoned (a 4 KiB ring would otherwise waste
+ * up to a chunk). */
+static dt__chunk *dt__arena_grow(dt__arena *ar, size_t n, size_t hdr) {
+    size_t size = n + hdr > DT_ARENA_CHUNK ? n + hdr : DT_ARENA_CHUNK;
+    dt__chunk *c;
+    if (n > ar->limit || ar->total + size > ar->limit) return NULL;
+    c = (dt__chunk *)ar->a->alloc(size, ar->a->user_data);
+    if (!c) { ar->oom = 1; return NULL; }
+    c->size = size;
+    c->used = hdr;
+    ar->total += size;
+    if (ar->head && size > DT_ARENA_CHUNK) {
+        c->next = ar->head->next;
+        ar->head->next = c;
+    } else {
+        c->next = ar->head;
+        ar->head = c;
+    }
+    return c;
+}
+
 static void *dt__arena_alloc(dt__arena *ar, size_t n) {
     dt__chunk *c = ar->head;
     size_t hdr = dt__align(sizeof(dt__chunk));
     void *p;
     if (n > ar->limit) return NULL;              /* also keeps dt__align from wrapping */
     n = dt__align(n ? n : 1);
-    if (!c || c->size - c->used < n) {
-        size_t size = n + hdr > 4096 ? n + hdr : 4096;
-        if (n > ar->limit || ar->total + size > ar->limit) return NULL;
-        c = (dt__chunk *)ar->a->alloc(size, ar->a->user_data);
-        if (!c) { ar->oom = 1; return NULL; }
-        c->size = size;
-        c->used = hdr;
-        c->next = ar->head;
-        ar->head = c;
-        ar->total += size;
-    }
+    if ((!c || c->size - c->used < n) && !(c = dt__arena_grow(ar, n, hdr))) return NULL;
     p = (char *)c + c->used;
     c->used += n;
     memset(p, 0, n);
@@ -4937,7 +4955,8 @@ struct dt__recorder {
     uint32_t *index;                 /* key hash -> ring+1 */
     uint32_t index_cap;
     uint64_t clock;
-    uint8_t *flush_buf;
+    uint8_t *flush_buf;              /* threaded builds: a flush copies the ring here */
+    int flushing;                    /* DT_NO_THREADS: the sink is reading a ring in place */
     dt__lock flush_lock;
     dt__record_rule *rules;
     uint32_t nrules, cap_rules;
@@ -5140,14 +5159,41 @@ static void dt__dump_send(dt_engine *e, dt__recorder *rec, const dt__ring *r, co
     if (e->desc.sinks.dump) e->desc.sinks.dump(&d, e->desc.sinks.user_data);
 }
 
+static DT__TLS int dt__tls_in_dump;
+
+/* A keyed ring may have gone to another key since it was picked for a
+ * flush: then it is not this flush's to send. */
+static int dt__ring_is_for(const dt__recorder *rec, const dt__ring *r, const dt_str *key) {
+    return !rec->keyed || (r->in_use && (!key || dt__str_eq(dt_strn(r->key, r->key_len), *key)));
+}
+
+#if DT_NO_THREADS
+/* One thread: the dump sink reads the ring where it lies, so a recorder
+ * needs no flush buffer (a ring's size of RAM saved), and the ring is reset
+ * once the sink returns. Records this recorder would take meanwhile (events
+ * the sink itself emits) are refused and counted in overflows, so the dump
+ * is never torn. A flush from inside a dump sink is refused. */
+static int dt__ring_flush(dt_engine *e, dt__recorder *rec, dt__ring *r, const dt_str *key, int64_t ts) {
+    dt_chunk seg[2];
+    uint32_t n;
+    if (dt__tls_in_dump) { dt__count(e, DT__S_rule_errors, 1); return DT_ERR_INVALID; }
+    if (!dt__ring_is_for(rec, r, key)) return DT_OK;
+    if (r->count) {
+        n = dt__ring_segments(r, rec->cap, seg);
+        dt__tls_in_dump = rec->flushing = 1;
+        dt__dump_send(e, rec, r, seg, n, 0, ts);
+        dt__tls_in_dump = rec->flushing = 0;
+    }
+    dt__ring_reset(r);
+    return DT_OK;
+}
+#else
 /* Flushes one ring: copy out under the recorder lock (appends keep going
  * meanwhile), then hand the copy to the dump sink. The sink runs holding
  * only this recorder's flush lock: plain appends never take it; another
  * flush of the same recorder waits for it, and that includes a `flush when`
  * trigger on an emitting thread. A flush from inside a dump sink could wait
  * for itself (or cross another thread's flush): refused. */
-static DT__TLS int dt__tls_in_dump;
-
 static int dt__ring_flush(dt_engine *e, dt__recorder *rec, dt__ring *r, const dt_str *key, int64_t ts) {
     dt__ring snap;
     dt_chunk seg[2], whole;
@@ -5156,8 +5202,7 @@ static int dt__ring_flush(dt_engine *e, dt__recorder *rec, dt__ring *r, const dt
     if (dt__tls_in_dump) { dt__count(e, DT__S_rule_errors, 1); return DT_ERR_INVALID; }
     dt__lock_take(&rec->flush_lock, &e->desc.lock);
     dt__lock_take(&rec->block->lock, &e->desc.lock);
-    if (rec->keyed && (!r->in_use || (key && !dt__str_eq(dt_strn(r->key, r->key_len), *key)))) {
-        /* the ring went to another key since it was picked: not ours to flush */
+    if (!dt__ring_is_for(rec, r, key)) {
         dt__lock_give(&rec->block->lock, &e->desc.lock);
         dt__lock_give(&rec->flush_lock, &e->desc.lock);
         return DT_OK;
@@ -5177,6 +5222,7 @@ static int dt__ring_flush(dt_engine *e, dt__recorder *rec, dt__ring *r, const dt
     dt__lock_give(&rec->flush_lock, &e->desc.lock);
     return DT_OK;
 }
+#endif
 
 static void dt__ring_discard(dt_engine *e, dt__recorder *rec, dt__ring *r) {
     dt__lock_take(&rec->block->lock, &e->desc.lock);
@@ -5280,7 +5326,8 @@ static void dt__recorder_append(dt_exec *x, dt__recorder *rec) {
     uint64_t evicted = 0;
     size_t size;
     int ok;
-    if (dt__tls_emergency) { dt__add(x->sl, DT__S_overflows, 1); return; }   /* its lock is ours already */
+    /* an emergency dump holds the lock already; an in-place flush is reading the ring */
+    if (dt__tls_emergency || (DT_NO_THREADS && rec->flushing)) { dt__add(x->sl, DT__S_overflows, 1); return; }
     size = dt__record_size(&x->ev);
     /* the copy made is bounded by the ring: a record too big is refused, not copied */
     if (dt__charge(x, (uint32_t)((size < rec->cap ? size : rec->cap) / 64u + 1u))) return;
@@ -5410,8 +5457,8 @@ static int dt__recorder_alloc(dt_compiler *c, dt__recorder *rec) {
     ring_bytes = (size_t)rec->nrings * rec->cap;
     if (ring_bytes / rec->nrings != rec->cap) return dt_compile_error(c, &rec->block->at, DT_ERR_LIMIT, "recorder too large", NULL);
     rec->rings = (dt__ring *)dt_compiler_alloc(c, sizeof(dt__ring) * rec->nrings);
-    rec->flush_buf = (uint8_t *)dt_compiler_alloc(c, rec->cap);
-    if (!rec->rings || !rec->flush_buf) return c->failed;
+    if (!rec->rings || (!DT_NO_THREADS && !(rec->flush_buf = (uint8_t *)dt_compiler_alloc(c, rec->cap))))
+        return c->failed;
     for (i = 0; i < rec->nrings; i++)
         if (!(rec->rings[i].buf = (uint8_t *)dt_compiler_alloc(c, rec->cap))) return c->failed;
     if (rec->keyed) {
@@ -5419,7 +5466,7 @@ static int dt__recorder_alloc(dt_compiler *c, dt__recorder *rec) {
         if (!(rec->index = (uint32_t *)dt_compiler_alloc(c, sizeof(uint32_t) * rec->index_cap))) return c->failed;
     }
     if (!rec->keyed) rec->rings[0].in_use = 1;
-    c->p->recorder_bytes += ring_bytes + rec->cap;
+    c->p->recorder_bytes += ring_bytes + (DT_NO_THREADS ? 0u : rec->cap);
     c->alloc_at = NULL;
     return DT_OK;
 }
