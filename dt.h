@@ -1417,6 +1417,7 @@ typedef struct dt__action {
 } dt__action;
 
 #define DT__BUILTIN_FUNCTIONS 14    /* the core's own: not counted against max_actions */
+#define DT__BUILTIN_ACTIONS 6       /* the core's own: counted against max_actions */
 typedef struct dt__function {
     char *name;
     dt_function_desc d;
@@ -2028,6 +2029,12 @@ DT_API dt_engine *dt_create(const dt_desc *desc) {
     dt_engine *e;
     uint32_t i;
     if (!desc || desc->nprocessors > DT_MAX_PROCESSORS || (desc->nprocessors && !desc->processors)) return NULL;
+    if (desc->max_actions && desc->max_actions < DT__BUILTIN_ACTIONS) {
+        if (desc->logger.log)
+            desc->logger.log(DT_LOG_ERROR, "dt_create: max_actions is below the 6 built-in actions "
+                             "(leave it 0 for the default, or give 6 plus the host's own)", desc->logger.user_data);
+        return NULL;
+    }
     if (dt__choose_allocator(&a, &heap, desc) != DT_OK) {
         if (desc->logger.log)
             desc->logger.log(DT_LOG_ERROR, "dt_create: no memory to run in: this build has no default allocator "
@@ -3142,6 +3149,10 @@ static int dt__want_bool(dt_compiler *c, const dt_expr *e) {
     if (e->type && e->type != DT_TYPE_BOOL)
         return dt__type_err(c, &e->at, "expected a condition, found a value of type ", e->type, NULL, DT_TYPE_NULL,
                             "compare it, for example: x > 0, or name == \"text\"");
+    /* arithmetic on a field of unknown type is still a number, never a condition */
+    if (e->kind == DT__E_ARITH || e->kind == DT__E_NEG)
+        return dt_compile_error(c, &e->at, DT_ERR_TYPE, "expected a condition, found a number",
+                                "compare it, for example: x * 2 > 10");
     return DT_OK;
 }
 
@@ -5854,6 +5865,7 @@ static int dt__register_builtins(dt_engine *e) {
         {"strcat", dt__fn_strcat, NULL, DT_RISK_LOW, 1, DT_MAX_ACTION_ARGS, DT_TYPE_STR}
     };
     DT_ASSERT(sizeof fns / sizeof fns[0] == DT__BUILTIN_FUNCTIONS);
+    DT_ASSERT(sizeof actions / sizeof actions[0] == DT__BUILTIN_ACTIONS);
     size_t i;
     for (i = 0; i < sizeof actions / sizeof actions[0]; i++)
         if (dt__action_add(e, &actions[i], 1) != DT_OK) return DT_ERR_NOMEM;

@@ -299,6 +299,23 @@ TEST create_refuses_invalid_desc(void) {
     PASS();
 }
 
+/* Too few action slots for the built-ins is a configuration error, said
+ * as such (it once surfaced as "out of memory"). */
+TEST create_refuses_max_actions_below_the_builtins(void) {
+    cap c;
+    dt_desc d = desc_for(&c);
+    dt_engine *e;
+    d.max_actions = 5;
+    ASSERT_EQ(NULL, dt_create(&d));
+    ASSERT_STR_EQ("3:dt_create: max_actions is below the 6 built-in actions "
+                  "(leave it 0 for the default, or give 6 plus the host's own)\n", c.logs);
+    d.max_actions = 6;
+    e = dt_create(&d);
+    ASSERT(e != NULL);
+    dt_destroy(e);
+    PASS();
+}
+
 TEST create_registers_desc_processors(void) {
     cap c;
     dt_desc d = desc_for(&c);
@@ -990,6 +1007,7 @@ TEST self_telemetry_goes_to_metric_sink_without_self_sink(void) {
 SUITE(engine) {
     RUN_TEST(create_with_zero_desc_uses_defaults);
     RUN_TEST(create_refuses_invalid_desc);
+    RUN_TEST(create_refuses_max_actions_below_the_builtins);
     RUN_TEST(without_malloc_an_engine_needs_memory);
     RUN_TEST(without_a_clock_dt_now_reads_zero);
     RUN_TEST(create_registers_desc_processors);

@@ -596,6 +596,10 @@ TEST error_types(void) {
     CHECK_CALL(compile_error(e, "recorder r { record * where s contains 5 }", DT_ERR_TYPE, 1, 31,
                              "string tests need strings, not i64", ""));
     CHECK_CALL(compile_error(e, "recorder r { record * where -\"a\" == 1 }", DT_ERR_TYPE, 1, 29, "cannot negate a str", ""));
+    CHECK_CALL(compile_error(e, "recorder r { record * where x * 1 }", DT_ERR_TYPE, 1, 31,
+                             "expected a condition, found a number", "compare it, for example: x * 2 > 10"));
+    CHECK_CALL(compile_error(e, "recorder r { record * where b and -x }", DT_ERR_TYPE, 1, 35,
+                             "expected a condition, found a number", "compare it, for example: x * 2 > 10"));
     CHECK_CALL(compile_error(e, "recorder r { record * where true < false }", DT_ERR_TYPE, 1, 34,
                              "cannot compare bool with bool",
                              "compare like with like: numbers with numbers, strings with strings"));
