@@ -819,15 +819,14 @@ typedef struct dtq__query {
 } dtq__query;
 
 /* >>numbers ------------------------------------------------------------------
- * A natural logarithm without libm (firmware builds have none): range
- * reduction by powers of two, then the atanh series. */
+ * A natural logarithm of x >= 1 without libm (firmware builds have none):
+ * range reduction by powers of two into [1, 2], then the atanh series. Its
+ * one caller passes registers / zero registers, which is at least 1. */
 static double dtq__ln(double x) {
     static const double ln2 = 0.69314718055994530942;
     double k = 0, y, y2, term, sum = 0;
     int i;
-    if (!(x > 0)) return -1e308;
     while (x > 2) { x *= 0.5; k += 1; }
-    while (x < 1) { x *= 2; k -= 1; }
     y = (x - 1) / (x + 1);
     y2 = y * y;
     term = y;
@@ -860,10 +859,11 @@ static uint64_t dtq__value_hash(uint64_t h, dt_value v) {
 
 /* The start of the fixed window of length `per` that holds ts; an event
  * exactly on a boundary starts the next window. Windows stay inside
- * [INT64_MIN, INT64_MAX - per], so start + per never overflows. */
+ * [INT64_MIN + 1, INT64_MAX - per], so start + per never overflows and no
+ * window starts at INT64_MIN, which means "no window yet" (DTQ__NO_WINDOW). */
 static int64_t dtq__window_of(int64_t ts, int64_t per) {
     int64_t r = ts % per, w = ts - r;
-    if (r < 0) w = w >= INT64_MIN + per ? w - per : INT64_MIN;
+    if (r < 0) w = w > INT64_MIN + per ? w - per : INT64_MIN + 1;
     return w > INT64_MAX - per ? INT64_MAX - per : w;
 }
 
@@ -933,6 +933,7 @@ typedef struct dtq__acc {
 typedef struct dtq__sketch {
     int32_t base;                /* lowest octave in the window */
     uint32_t nonpos;             /* values <= 0 */
+    uint32_t posinf;             /* +inf values: above every bin */
     uint64_t count;
     uint32_t bins[DTQ__BINS];
 } dtq__sketch;
@@ -1012,7 +1013,8 @@ static int dtq__compile_agg(dt_compiler *c, dtq__summarize *s, dt_str query) {
         if (qt->kind != DT_TOK_INT && qt->kind != DT_TOK_FLOAT)
             return dt_compile_error(c, qt, DT_ERR_SYNTAX, "expected a percentile from 0 to 100", NULL);
         a->q = qt->kind == DT_TOK_INT ? (double)qt->i : qt->f;
-        if (!(a->q >= 0 && a->q <= 100)) return dt_compile_error(c, qt, DT_ERR_INVALID, "a percentile is from 0 to 100", NULL);
+        /* a literal is never negative: '-' is an operator token */
+        if (a->q > 100) return dt_compile_error(c, qt, DT_ERR_INVALID, "a percentile is from 0 to 100", NULL);
         dt_next(c);
     }
     if (dt_expect(c, ")", "close the aggregate's arguments")) return DT_ERR_SYNTAX;
@@ -1131,7 +1133,7 @@ static void dtq__group_reset(dtq__table *t, const dtq__summarize *s, uint32_t g)
     for (i = 0; i < s->naggs; i++) memset(&t->acc[(size_t)g * s->naggs + i], 0, sizeof(dtq__acc));
     for (i = 0; i < s->nsketch; i++) {
         dtq__sketch *k = &t->sketch[(size_t)g * s->nsketch + i];
-        k->count = 0; k->nonpos = 0; k->base = 0;
+        k->count = 0; k->nonpos = 0; k->posinf = 0; k->base = 0;
         memset(k->bins, 0, sizeof k->bins);
     }
     if (s->nhll) memset(t->hll + (size_t)g * s->nhll * DTQ__HLL, 0, (size_t)s->nhll * DTQ__HLL);
@@ -1240,9 +1242,9 @@ static void dtq__sketch_add(dtq__sketch *k, double f) {
     uint32_t sub, bin;
     if (f != f) return;
     if (!(f > 0)) { k->count++; k->nonpos++; return; }
-    if (f > 1.7976931348623157e308) f = 1.7976931348623157e308;
+    if (f > 1.7976931348623157e308) { k->count++; k->posinf++; return; }
     dtq__octave(f, &oct, &sub);
-    if (k->count == k->nonpos) k->base = oct - (DTQ__OCTAVES - 1);      /* the first positive value */
+    if (k->count == k->nonpos + k->posinf) k->base = oct - (DTQ__OCTAVES - 1);   /* the first finite positive value */
     k->count++;
     if (oct >= k->base + DTQ__OCTAVES) dtq__sketch_shift(k, oct - (DTQ__OCTAVES - 1));
     bin = oct < k->base ? 0u : (uint32_t)(oct - k->base) * DTQ__SUBS + sub;
@@ -1261,7 +1263,7 @@ static double dtq__bin_mid(const dtq__sketch *k, uint32_t bin) {
 
 static void dtq__sketch_merge(dtq__sketch *d, const dtq__sketch *s) {
     uint32_t i;
-    uint64_t pos = s->count - s->nonpos, dpos = d->count - d->nonpos;
+    uint64_t pos = s->count - s->nonpos - s->posinf, dpos = d->count - d->nonpos - d->posinf;
     if (!s->count) return;
     if (pos) {
         if (!dpos) { d->base = s->base; memcpy(d->bins, s->bins, sizeof d->bins); }
@@ -1273,24 +1275,28 @@ static void dtq__sketch_merge(dtq__sketch *d, const dtq__sketch *s) {
         }
     }
     d->nonpos += s->nonpos;
+    d->posinf += s->posinf;
     d->count += s->count;
 }
 
-/* Nearest-rank percentile, clamped to the exact min and max. */
+/* Nearest-rank percentile, clamped to the exact min and max. Called only
+ * for a group whose min and max saw a value, so the sketch holds at least
+ * one; values <= 0 rank below every bin and +inf above, so the bins hold
+ * any rank between them and the scan always stops at one. */
 static double dtq__sketch_quantile(const dtq__sketch *k, const dtq__acc *a, double q) {
     uint64_t rank, seen;
     uint32_t i;
     double v;
-    if (!k->count) return 0;
     rank = (uint64_t)(q / 100.0 * (double)k->count + 0.999999999);
     if (rank < 1) rank = 1;
     if (rank <= k->nonpos) return a->min;
+    if (rank > k->count - k->posinf) return a->max;
     seen = k->nonpos;
     for (i = 0; i < DTQ__BINS; i++) {
         seen += k->bins[i];
         if (seen >= rank) break;
     }
-    v = dtq__bin_mid(k, i < DTQ__BINS ? i : DTQ__BINS - 1);
+    v = dtq__bin_mid(k, i);
     if (v < a->min) v = a->min;
     if (v > a->max) v = a->max;
     return v;
@@ -1611,14 +1617,15 @@ static int dtq__compile_sample(dt_compiler *c, dt_block *b, dtq__op *op) {
     op->sample = s;
     if (t->kind == DT_TOK_FLOAT || (t->kind == DT_TOK_INT && dt_is(dt_peek2(c), "in") == 0)) {
         p = t->kind == DT_TOK_FLOAT ? t->f : (double)t->i;
-        if (!(p >= 0 && p <= 1))
+        if (p > 1)                               /* a literal is never negative */
             return dt_compile_error(c, t, DT_ERR_INVALID, "a sampling probability is between 0 and 1",
                                     "write sample 0.01 or sample 1 in 100");
         dt_next(c);
     } else {
         int64_t num, den;
-        if (dt_expect_int(c, 0, INT64_MAX, &num, "a probability such as 0.01, or 1 in 100") ||
-            dt_expect(c, "in", "write sample 1 in 100") || dt_expect_int(c, 1, INT64_MAX, &den, "how many events")) return DT_ERR_SYNTAX;
+        if (dt_expect_int(c, 0, INT64_MAX, &num, "a probability such as 0.01, or 1 in 100")) return DT_ERR_SYNTAX;
+        dt_next(c);                              /* "in": an integer comes here only before it */
+        if (dt_expect_int(c, 1, INT64_MAX, &den, "how many events")) return DT_ERR_SYNTAX;
         if (num > den) return dt_compile_error(c, t, DT_ERR_INVALID, "cannot keep more events than there are", NULL);
         p = (double)num / (double)den;
     }
@@ -1896,9 +1903,10 @@ static void dtq__on_event(dt_block *b, dt_exec *x, int tag) {
     }
 }
 
+/* Every deployed query block has its state and at least one operator. */
 static dtq__summarize *dtq__last_summarize(dt_block *b) {
     dtq__query *q = (dtq__query *)dt_block_state(b);
-    if (!q || !q->nops || q->ops[q->nops - 1].kind != DTQ__SUMMARIZE) return NULL;
+    if (q->ops[q->nops - 1].kind != DTQ__SUMMARIZE) return NULL;
     return q->ops[q->nops - 1].summarize;
 }
 
