@@ -856,6 +856,9 @@ DT_API int dt_compiler_risk(dt_compiler *c, int risk, const dt_token *at, const 
  * arithmetic, comparisons, and/or/not, in (...), contains/startswith/
  * endswith (and _cs), =~. Pure: reading an event never changes it. */
 DT_API int dt_parse_expr(dt_compiler *c, dt_expr **out);
+/* An expression that must be a condition (where, countif, when): one whose
+ * type is known and not bool, or arithmetic, is a type error at its column. */
+DT_API int dt_parse_condition(dt_compiler *c, dt_expr **out);
 /* Evaluates e against the event being handled; DT_TYPE_NULL for missing
  * fields; type mismatches give null and count a rule error. */
 DT_API dt_value dt_eval(dt_exec *x, const dt_expr *e);
@@ -3207,6 +3210,11 @@ DT_API int dt_parse_expr(dt_compiler *c, dt_expr **out) {
     return dt__parse_or(c, out);
 }
 
+DT_API int dt_parse_condition(dt_compiler *c, dt_expr **out) {
+    if (dt_parse_expr(c, out)) return c->failed;
+    return dt__want_bool(c, *out);
+}
+
 DT_API dt_type dt_expr_type(const dt_expr *e) { return e ? e->type : DT_TYPE_NULL; }
 
 /* ---- event handling context -------------------------------------------- */
@@ -5413,8 +5421,7 @@ static int dt__recorder_rule(dt_compiler *c, dt_block *b, dt__recorder *rec, int
         if (dt_expect_pattern(c, &pats[n++])) return c->failed;
     } while (dt_accept(c, ","));
     dt_compiler_scope(c, pats, n);
-    if (dt_accept(c, "where") && dt_parse_expr(c, &where)) return c->failed;
-    if (where && dt__want_bool(c, where)) return c->failed;
+    if (dt_accept(c, "where") && dt_parse_condition(c, &where)) return c->failed;
     if (!trigger) {
         if (!DT__PUSH(c, rec->rules, rec->nrules, rec->cap_rules)) return c->failed;
         rec->rules[rec->nrules].where = where;
@@ -5751,7 +5758,7 @@ static int dt__level_compile(dt_compiler *c, dt_block *b) {
     t = (dt__level_trigger *)dt_compiler_alloc(c, sizeof *t);
     if (!t) return c->failed;
     dt_compiler_scope(c, when, nwhen);
-    if (dt_accept(c, "where") && (dt_parse_expr(c, &t->where) || dt__want_bool(c, t->where))) return c->failed;
+    if (dt_accept(c, "where") && dt_parse_condition(c, &t->where)) return c->failed;
     t->targets = (dt_pattern *)dt_compiler_alloc(c, sizeof(dt_pattern) * n);
     if (!t->targets) return c->failed;
     memcpy(t->targets, pats, sizeof(dt_pattern) * n);
