@@ -18,6 +18,7 @@
 
 #include "greatest.h"
 #include "dt.h"
+#include "dt_query.h"            /* DTQ_REDACT_SCAN */
 #include "support.h"
 #include "reliability.h"
 
@@ -739,6 +740,45 @@ TEST a_huge_value_never_switches_redaction_off(void) {
     PASS();
 }
 
+/* Redaction's work per field is bounded: a value of DTQ_REDACT_SCAN bytes
+ * is scanned whole, and a value one byte longer is not scanned at all: it
+ * becomes one marker and counts one rule error (tests/test_redact.c counts
+ * the work of a scan). A secret in the last bytes of the longest scanned
+ * value is found; its rewrite does not fit the event's 1 KiB scratch
+ * (DT_EXEC_ARENA), so the value is replaced whole, as documented. */
+static enum greatest_test_res ho_redact_long(size_t len, int secret_at_end, const char *want, uint64_t want_errors) {
+    static const char tail[] = " bob@example.com";
+    char *v = (char *)malloc(len);
+    ho_cap c;
+    dt_desc d = ho_desc(&c);
+    dt_engine *e;
+    dt_field f;
+    ASSERT(v != NULL && len > sizeof tail);
+    d.processors = rel_processors(&d.nprocessors);
+    e = dt_create(&d);
+    ASSERT(e != NULL);
+    ASSERT_EQ(DT_OK, deploy(e, "query r = Big | redact email"));
+    memset(v, 'a', len);
+    if (secret_at_end) memcpy(v + len - (sizeof tail - 1), tail, sizeof tail - 1);
+    f = dt_field_strn("s", v, len);
+    sup_emit_fields(e, "Big", DT_INFO, 0, 0, &f, 1);
+    ASSERT_EQ(1, c.exported);
+    if (want) ASSERT_STR_EQ(want, c.last);
+    else ASSERT_EQ(len, c.last_len);                 /* exported as it came */
+    ASSERT_EQ(want_errors, stats(e).rule_errors);
+    dt_destroy(e);
+    free(v);
+    PASS();
+}
+
+TEST redaction_scans_a_value_up_to_its_bound_then_replaces_it_whole(void) {
+    if (!rel_has_processor("query")) SKIPm("the query processor is not linked into this binary");
+    CHECK_CALL(ho_redact_long(DTQ_REDACT_SCAN, 0, NULL, 0));                          /* scanned: nothing found */
+    CHECK_CALL(ho_redact_long(DTQ_REDACT_SCAN, 1, "Big@info{s=\"[REDACTED]\"}", 1));   /* scanned to its end */
+    CHECK_CALL(ho_redact_long(DTQ_REDACT_SCAN + 1, 0, "Big@info{s=\"[REDACTED]\"}", 1)); /* not scanned */
+    PASS();
+}
+
 SUITE(hostile) {
     RUN_TEST(deep_nesting_is_refused_at_the_first_level_too_deep);
     RUN_TEST(huge_literals_are_refused_or_kept_whole);
@@ -753,4 +793,5 @@ SUITE(hostile) {
     RUN_TEST(nan_and_infinities_follow_ieee_comparisons);
     RUN_TEST(every_type_mismatch_is_null_and_one_rule_error);
     RUN_TEST(a_huge_value_never_switches_redaction_off);
+    RUN_TEST(redaction_scans_a_value_up_to_its_bound_then_replaces_it_whole);
 }
