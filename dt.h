@@ -1348,32 +1348,45 @@ static void dt__lock_fini(dt__lock *l, const dt_lock_hooks *h) {
     if (l->host && h && h->destroy) h->destroy(l->host, h->user_data);
     l->host = NULL;
 }
-static void dt__spin_lock(uint32_t *s) {
 #if DT_NO_THREADS
-    (void)s;
+/* One thread, but interrupts: a lock is a nesting count, so nothing waits,
+ * and an emergency flush from an interrupt can still see that the code it
+ * interrupted is inside a recorder's critical section (and flag its dump
+ * torn). The compiler barrier keeps the ring writes inside the count. */
+#if defined(__GNUC__) || defined(__clang__)
+#define DT__COMPILER_BARRIER() __asm__ __volatile__("" ::: "memory")
 #else
-    while (DT__XCHG_ACQ(s, 1u)) while (DT__LOAD(s)) dt__pause();
+#define DT__COMPILER_BARRIER() ((void)0)
 #endif
+static void dt__spin_lock(uint32_t *s) {
+    *(volatile uint32_t *)s += 1u;
+    DT__COMPILER_BARRIER();
 }
 static int dt__spin_trylock(uint32_t *s, int spins) {
-#if DT_NO_THREADS
-    (void)s; (void)spins;
+    (void)spins;
+    if (*(volatile uint32_t *)s) return 0;
+    dt__spin_lock(s);
     return 1;
+}
+static void dt__spin_unlock(uint32_t *s) {
+    DT__COMPILER_BARRIER();
+    *(volatile uint32_t *)s -= 1u;
+}
 #else
+static void dt__spin_lock(uint32_t *s) {
+    while (DT__XCHG_ACQ(s, 1u)) while (DT__LOAD(s)) dt__pause();
+}
+static int dt__spin_trylock(uint32_t *s, int spins) {
     while (DT__XCHG_ACQ(s, 1u)) {
         if (spins-- <= 0) return 0;
         dt__pause();
     }
     return 1;
-#endif
 }
 static void dt__spin_unlock(uint32_t *s) {
-#if DT_NO_THREADS
-    (void)s;
-#else
     DT__STORE_REL(s, 0u);
-#endif
 }
+#endif
 static void dt__lock_take(dt__lock *l, const dt_lock_hooks *h) {
     if (l->host) h->lock(l->host, h->user_data); else dt__spin_lock(&l->spin);
 }
