@@ -4189,7 +4189,12 @@ static dt__program *dt__compile(dt_engine *e, const char *text, size_t len, dt_e
         return NULL;
     }
     p = (dt__program *)dt__alloc(e, sizeof *p);
-    if (!p) { err->code = DT_ERR_NOMEM; return NULL; }
+    if (!p) {
+        dt__sb m = dt__sb_make(err->message, sizeof err->message);
+        err->code = DT_ERR_NOMEM;
+        dt__sb_puts(&m, "out of memory while compiling the program");
+        return NULL;
+    }
     memset(p, 0, sizeof *p);
     p->arena.a = &e->alloc;
     p->arena.limit = e->desc.max_program_bytes;

@@ -770,7 +770,26 @@ TEST fixed_block_of_every_size_fails_cleanly_until_it_is_enough(void) {
     PASS();
 }
 
+/* The very first allocation of a deploy (the program itself) fails with
+ * the same message as every later one, not an empty one. */
+TEST a_failed_program_allocation_says_out_of_memory(void) {
+    rel_alloc a;
+    fa_cap c;
+    dt_error err;
+    dt_engine *e = fa_engine(&c, &a, 0, 0);
+    ASSERT(e != NULL);
+    a.fail_at = a.calls + 1;
+    ASSERT_EQ(DT_ERR_NOMEM, dt_deploy(e, "level A = off", 13, &err));
+    ASSERT_STR_EQ("out of memory while compiling the program", err.message);
+    a.fail_at = 0;
+    ASSERT_EQ(DT_OK, dt_deploy(e, "level A = off", 13, &err));
+    dt_destroy(e);
+    ASSERT_EQ(0, a.live);
+    PASS();
+}
+
 SUITE(alloc) {
+    RUN_TEST(a_failed_program_allocation_says_out_of_memory);
     RUN_TEST(every_allocation_failure_over_every_bundled_program_is_clean);
     RUN_TEST(every_allocation_failure_around_processor_state_is_clean);
     RUN_TEST(every_compiler_allocation_site_fails_cleanly_under_shifting_layouts);
