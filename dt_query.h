@@ -1004,7 +1004,8 @@ static int dtq__compile_agg(dt_compiler *c, dtq__summarize *s, dt_str query) {
     a->fn = dtq__agg_names[i].fn;
     a->extra = -1;
     if (dt_expect(c, "(", "aggregates are calls: count()")) return DT_ERR_SYNTAX;
-    if (dtq__agg_names[i].args > 0 && dt_parse_expr(c, &a->arg)) return DT_ERR_SYNTAX;
+    if (dtq__agg_names[i].args > 0 && (a->fn == DTQ__COUNTIF ? dt_parse_condition(c, &a->arg) : dt_parse_expr(c, &a->arg)))
+        return DT_ERR_SYNTAX;
     if (a->fn == DTQ__PCT && dtq__agg_names[i].args == 1) a->q = dtq__pct_of(t.text);
     if (dtq__agg_names[i].args == 2) {
         const dt_token *qt;
@@ -1664,7 +1665,7 @@ static int dtq__compile_throttle(dt_compiler *c, dtq__op *op) {
 static int dtq__compile_op(dt_compiler *c, dt_block *b, dtq__op *op) {
     dt_token t = dt_next(c);
     op->at = t;
-    if (dt_is(&t, "where")) { op->kind = DTQ__WHERE; return dt_parse_expr(c, &op->expr); }
+    if (dt_is(&t, "where")) { op->kind = DTQ__WHERE; return dt_parse_condition(c, &op->expr); }
     if (dt_is(&t, "drop")) { op->kind = DTQ__DROP; return DT_OK; }
     if (dt_is(&t, "project") && dt_is(dt_peek(c), "-") && dt_peek(c)->joined && dt_peek2(c)->joined) {
         dt_token w;

@@ -500,13 +500,23 @@ static int dts__core_var_at(dt_token *at, const dt_token *end) {
 
 /* A value or condition. Starting with a variable or elapsed()/count(): the
  * machine's expression; otherwise the engine's (functions, string tests,
- * in, between...). */
-static int dts__parse_expr(dts__cc *k, dts__expr **out) {
+ * in, between...). A condition (cond) is type-checked as the core checks
+ * its own: the engine's through dt_parse_condition; a machine expression
+ * must not be a number (arithmetic, elapsed(), count()). */
+static int dts__parse_value_or_cond(dts__cc *k, dts__expr **out, int cond) {
     dt_token at = *dt_peek(k->c);
     dts__expr *e;
     k->depth = 0;
-    if (dts__is_var(&at) || dts__is_machine_fn(k->c)) return dts__parse_or(k, out);
-    if (!(e = dts__node(k, DTS__X_CORE)) || dt_parse_expr(k->c, &e->core)) return DT_ERR_SYNTAX;
+    if (dts__is_var(&at) || dts__is_machine_fn(k->c)) {
+        if (dts__parse_or(k, out)) return DT_ERR_SYNTAX;
+        e = *out;
+        if (cond && (e->kind == DTS__X_ARITH || e->kind == DTS__X_NEG || e->kind == DTS__X_ELAPSED || e->kind == DTS__X_COUNT))
+            return dts__err(k, &at, DT_ERR_TYPE, "expected a condition, found a number",
+                            "compare it, for example: $n > 3, or elapsed() > 5s");
+        return DT_OK;
+    }
+    if (!(e = dts__node(k, DTS__X_CORE)) || (cond ? dt_parse_condition(k->c, &e->core) : dt_parse_expr(k->c, &e->core)))
+        return DT_ERR_SYNTAX;
     if (dts__core_var_at(&at, dt_peek(k->c)))
         return dts__err(k, &at, DT_ERR_SYNTAX, "a machine variable must lead its expression",
                         "write `$x == hashValue and ...`, not `hashValue == $x`: an expression that starts "
@@ -514,6 +524,9 @@ static int dts__parse_expr(dts__cc *k, dts__expr **out) {
     *out = e;
     return DT_OK;
 }
+
+static int dts__parse_expr(dts__cc *k, dts__expr **out) { return dts__parse_value_or_cond(k, out, 0); }
+static int dts__parse_cond(dts__cc *k, dts__expr **out) { return dts__parse_value_or_cond(k, out, 1); }
 
 /* ---- compiling: statements ---------------------------------------------- */
 
@@ -614,7 +627,7 @@ static int dts__parse_do(dts__cc *k, dts__stmt *s, int trigger) {
                                       "in a machine, re-arm by moving to another state");
         dt_next(k->c);
         s->limit = DTS__LIMIT_REARM;
-        if (dt_expect(k->c, "when", "rearm when CONDITION") || dts__parse_expr(k, &s->rearm)) return DT_ERR_SYNTAX;
+        if (dt_expect(k->c, "when", "rearm when CONDITION") || dts__parse_cond(k, &s->rearm)) return DT_ERR_SYNTAX;
     }
     if (s->limit) {
         if (k->m->nfires == DTS__FIRES) return dts__err(k, &name, DT_ERR_LIMIT, "at most 16 limited actions per machine", NULL);
@@ -715,7 +728,7 @@ static int dts__parse_on(dts__cc *k, dts__trans *t) {
     } while (dt_accept(k->c, ","));
     for (i = 0; i < n; i++) if (dts__pattern_bit(k, &pats[i], &t->pats)) return DT_ERR_SYNTAX;
     dt_compiler_scope(k->c, pats, n);
-    if (dt_accept(k->c, "where") && dts__parse_expr(k, &t->where)) return DT_ERR_SYNTAX;
+    if (dt_accept(k->c, "where") && dts__parse_cond(k, &t->where)) return DT_ERR_SYNTAX;
     return DT_OK;
 }
 

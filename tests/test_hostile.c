@@ -451,13 +451,9 @@ static const char *const ho_proc_slots[] = {
 /* Reviewed by eye: every line is an error at the word (or at the first
  * token the word makes wrong) or a documented acceptance, except these
  * findings, recorded as they are today until dt_query.h / dt_stateful.h
- * change (then regenerate and review the diff):
- * - query, machine and trigger conditions take any value: `where 0`,
- *   `where ""`, `where 5m`, `where x * 1`, `where $v * 1`, `countif(0)`,
- *   `rearm when 0` are ok, where the core's `record A where 0` is
- *   "expected a condition, found a value of type i64" and `record A where
- *   x * 1` "expected a condition, found a number" (the processors call
- *   dt_parse_expr without the core's condition check).
+ * change (then regenerate and review the diff). Fixed since: conditions
+ * (`where 0`, `countif("")`, `rearm when 5m`, `where x * 1`) are type
+ * errors at their column, as the core's are (dt_parse_condition).
  * - `throttle 5 per 0` and `summarize ... every 0` are refused at the
  *   operator (1:15), not at the 0 (machines' `after 0` and `every 0` point
  *   at the 0).
