@@ -921,6 +921,11 @@ DT_API void *dt_exec_scratch(dt_exec *x, size_t size);     /* NULL when the aren
 /* Charges work units against the block's budget; nonzero: over budget (the
  * block is switched off and counted). */
 DT_API int dt_exec_charge(dt_exec *x, uint32_t units);
+/* Starts a new unit of work with a fresh budget, for a processor that runs
+ * several independent units in one call (each timeout a tick fires), so
+ * many due at once do not add up to one over-budget event. The processor
+ * bounds how many units one call runs. A switched-off block stays off. */
+DT_API void dt_exec_new_unit(dt_exec *x);
 DT_API void dt_exec_rule_error(dt_exec *x);
 /* Emits a new event through the program (depth-limited). */
 DT_API void dt_exec_emit(dt_exec *x, const dt_event *ev);
@@ -3356,6 +3361,7 @@ DT__HOT int dt__charge(dt_exec *x, uint32_t units) {
 }
 
 DT_API int dt_exec_charge(dt_exec *x, uint32_t units) { return dt__charge(x, units); }
+DT_API void dt_exec_new_unit(dt_exec *x) { if (!x->tripped) x->steps = 0; }
 
 /* ---- the expression language: evaluation ------------------------------- */
 static dt_value dt__null(void) { dt_value v; v.type = DT_TYPE_NULL; v.as.u64 = 0; return v; }

@@ -1564,6 +1564,7 @@ static int dts__fire_one(dt_block *b, dt_exec *x, uint32_t i, int64_t now) {
     uint32_t idx;
     dt_shard_lock(m->shards, i);
     if (!s->nheap || dts__deadline(m, s, 0) > now) { dt_shard_unlock(m->shards, i); return 0; }
+    dt_exec_new_unit(x);                         /* each timeout its own budget: many due at once are not one event */
     idx = s->heap[0];
     dts__ctx_init(&k, b, x, s, &fx, dts__at(m, s, idx)->deadline);
     k.in = dts__at(m, s, idx);
@@ -1619,6 +1620,7 @@ static void dts__handle(dt_block *b, dt_exec *x, uint32_t mask, const char *key,
     dts__effects fx;
     dts__ctx k;
     for (idx = 0; s->nheap && idx < DT_STATEFUL_TIMER_FIRES && dts__fire_one(b, x, i, dt_exec_now(x)); idx++) {}
+    if (idx) dt_exec_new_unit(x);                /* the event's own budget, after the timeouts it let fire */
     dts__ctx_init(&k, b, x, s, &fx, dt_exec_now(x));
     k.has_event = 1;
     fx.tid = dt_exec_event(x)->tid;

@@ -229,6 +229,28 @@ TEST a_million_distinct_keys_stay_within_the_bound_and_fixed_memory(void) {
     PASS();
 }
 
+/* Each timeout a tick fires has its own budget (dt_exec_new_unit): 20,000
+ * due at once are not one event 20,000 bodies long, which would switch
+ * the machine off with most of them unfired. */
+TEST many_timeouts_due_at_once_each_have_their_own_budget(void) {
+    sm_cap c;
+    dt_engine *e = sm_engine(&c, DT_RISK_MEDIUM);
+    int64_t i;
+    ASSERT_EQ(DT_OK, sm_deploy(e, "machine m {\n"
+                                  "  by k\n"
+                                  "  max 40000\n"                      /* room in every stripe */
+                                  "  Idle -> Wait on Open\n"
+                                  "  Wait -> Idle after 1s { emit Missing(k = k) }\n"
+                                  "}\nlevel Open = off"));
+    for (i = 0; i < 20000; i++) sm_emit_i(e, "Open", SM_SEC, 0, "k", i);
+    for (i = 0; i < 5; i++) dt_tick(e, 10 * SM_SEC + i);   /* a tick fires at most 4096 per stripe */
+    ASSERT_EQ(0u, stats(e).budget_trips);
+    ASSERT_EQ(20000u, stats(e).events_exported);            /* every Missing */
+    ASSERT_EQ(0u, stats(e).overflows);
+    dt_destroy(e);
+    PASS();
+}
+
 /* ---- variables and expressions ------------------------------------------- */
 
 TEST variables_hold_numbers_and_strings_per_instance(void) {
@@ -542,6 +564,7 @@ SUITE(stateful) {
     RUN_TEST(keys_of_several_fields_and_by_tid_make_separate_instances);
     RUN_TEST(past_its_bound_a_machine_evicts_the_least_recently_used_instance);
     RUN_TEST(a_million_distinct_keys_stay_within_the_bound_and_fixed_memory);
+    RUN_TEST(many_timeouts_due_at_once_each_have_their_own_budget);
     RUN_TEST(variables_hold_numbers_and_strings_per_instance);
     RUN_TEST(run_time_errors_in_machine_expressions_give_null_and_are_counted);
     RUN_TEST(a_string_longer_than_a_variable_holds_is_refused_and_counted);
