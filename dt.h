@@ -390,13 +390,24 @@ enum {
 #define DT__SITE_LIST(site)
 #endif
 
+/* For wrappers that build their own call sites on DT_EMIT's pattern
+ * (examples/probes/dt_probe.h): DT_SITE_DEFINE(site, level, "Name") defines
+ * a static site and lists it like DT_EMIT's (one per block scope);
+ * DT_SITE_NAME(args...) is the name of a "Name, fields..." argument list,
+ * and DT_SITE_FIELDS(args...) its fields followed by one terminating null
+ * field, so an array of them holds one entry more than the fields. */
+#define DT_SITE_DEFINE(site, level, name) \
+    static dt_site site = DT_SITE_INIT((level), (name)); \
+    DT__SITE_LIST(site)
+#define DT_SITE_NAME(...) DT__HEAD(__VA_ARGS__, 0)
+#define DT_SITE_FIELDS(...) DT__TAIL(__VA_ARGS__, DT__NOFIELD)
+
 #define DT_EMIT(level, ...)                                                          \
     do {                                                                             \
-        static dt_site dt__site = DT_SITE_INIT((level), DT__HEAD(__VA_ARGS__, 0));   \
-        DT__SITE_LIST(dt__site)                                                      \
+        DT_SITE_DEFINE(dt__site, (level), DT_SITE_NAME(__VA_ARGS__))                 \
         if (DT_UNLIKELY(DT_SITE_MODE(&dt__site) != DT_SITE_OFF) &&                   \
             dt_site_ready(&dt__site)) {                                              \
-            const dt_field dt__f[] = { DT__TAIL(__VA_ARGS__, DT__NOFIELD) };         \
+            const dt_field dt__f[] = { DT_SITE_FIELDS(__VA_ARGS__) };                \
             dt_site_emit(&dt__site, dt__f,                                           \
                          (uint32_t)(sizeof dt__f / sizeof dt__f[0]) - 1u);           \
         }                                                                            \

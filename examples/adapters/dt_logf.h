@@ -170,7 +170,7 @@ DT_API uint64_t dt_logf_truncated(void);
 #define DT__LOGF_AT(level, evname, ...)                                                      \
     do {                                                                                      \
         static dt_logf_site dt__ls = { DT_SITE_INIT((level), (evname)),                       \
-                                       DT_LOGF_CACHE_INIT("" DT__HEAD(__VA_ARGS__, 0)) };     \
+                                       DT_LOGF_CACHE_INIT("" DT_SITE_NAME(__VA_ARGS__)) };    \
         if (DT_UNLIKELY(DT_SITE_MODE(&dt__ls.site) != DT_SITE_OFF) &&                         \
             dt_logf_ready(&dt__ls.site, &dt__ls.cache, dt__ls.cache.fmt))                     \
             dt_logf_site_emit(&dt__ls.site, &dt__ls.cache, __VA_ARGS__);                      \

@@ -91,7 +91,7 @@ typedef struct dt_syslog_site {
         static dt_syslog_site dt__ss = DT__SYSLOG_INIT(dt__ss);                   \
         dt_site *dt__s = &dt__ss.sites[(priority) & 7];                           \
         if (DT_UNLIKELY(DT_SITE_MODE(dt__s) != DT_SITE_OFF) &&                    \
-            dt_logf_ready(dt__s, &dt__ss.cache, DT__HEAD(__VA_ARGS__, 0)))        \
+            dt_logf_ready(dt__s, &dt__ss.cache, DT_SITE_NAME(__VA_ARGS__)))           \
             dt_logf_site_emit(dt__s, &dt__ss.cache, __VA_ARGS__);                 \
     } while (0)
 

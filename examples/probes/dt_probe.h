@@ -52,15 +52,14 @@
 #include "dt.h"
 
 /* DT_BEACON(condition, "Name", fields...): the fields are written as for
- * DT_EMIT. The site is listed like a DT_EMIT site (DT__SITE_LIST). */
+ * DT_EMIT. The site is listed like a DT_EMIT site (DT_SITE_DEFINE). */
 #define DT_BEACON(cond, ...)                                                                        \
     do {                                                                                            \
         if (DT_UNLIKELY(!(cond))) {                                                                 \
-            static dt_site dt__site = DT_SITE_INIT(DT_ERROR, DT__HEAD(__VA_ARGS__, 0));             \
-            DT__SITE_LIST(dt__site)                                                                 \
+            DT_SITE_DEFINE(dt__site, DT_ERROR, DT_SITE_NAME(__VA_ARGS__))                           \
             if (DT_SITE_MODE(&dt__site) != DT_SITE_OFF && dt_site_ready(&dt__site)) {               \
                 const dt_field dt__f[] = { dt_field_str("condition", #cond),                       \
-                                           DT__TAIL(__VA_ARGS__, DT__NOFIELD) };                    \
+                                           DT_SITE_FIELDS(__VA_ARGS__) };                           \
                 dt_site_emit(&dt__site, dt__f, (uint32_t)(sizeof dt__f / sizeof dt__f[0]) - 1u);   \
             }                                                                                       \
         }                                                                                           \
