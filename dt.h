@@ -375,6 +375,9 @@ enum {
 #define DT_SITE_MODE(site) __atomic_load_n(&(site)->mode, __ATOMIC_RELAXED)
 #endif
 
+#define DT__STR(x) #x
+#define DT__XSTR(x) DT__STR(x)          /* a bound's value in a message */
+
 /* Helpers to split "name, fields..." so DT_EMIT works with no fields in
  * strict C99 (a variadic macro needs at least one variadic argument). */
 #define DT__HEAD(first, ...) first
@@ -2367,7 +2370,7 @@ static dt_token dt__lex(dt_compiler *c) {
             dt__lex_adv(c);
         t.kind = DT_TOK_IDENT;
         t.text = dt_strn(c->src + start, c->pos - start);
-        if (t.text.len > DT_MAX_NAME) dt__tok_error(&t, "name too long (DT_MAX_NAME bytes at most)");
+        if (t.text.len > DT_MAX_NAME) dt__tok_error(&t, "name too long (at most " DT__XSTR(DT_MAX_NAME) " bytes, DT_MAX_NAME)");
         return t;
     }
     if (dt__is_digit(ch)) { dt__lex_number(c, &t); return t; }

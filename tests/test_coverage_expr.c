@@ -349,7 +349,7 @@ TEST names_tokens_and_messages_at_their_limits(void) {
     memset(name, 'n', 129);
     name[129] = 0;
     snprintf(text, sizeof text, "level %s = off", name);
-    CHECK_CALL(cv_refused(text, DT_ERR_SYNTAX, 1, 7, "name too long (DT_MAX_NAME bytes at most)"));
+    CHECK_CALL(cv_refused(text, DT_ERR_SYNTAX, 1, 7, "name too long (at most 128 bytes, DT_MAX_NAME)"));
     memset(name, 'k', 70);
     name[70] = 0;
     snprintf(text, sizeof text, "%s", name);
