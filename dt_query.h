@@ -1080,8 +1080,9 @@ static int dtq__compile_summarize(dt_compiler *c, dt_block *b, dtq__op *op) {
         } while (dt_accept(c, ","));
     }
     if (dt_accept(c, "every")) {
+        dt_token at = *dt_peek(c);               /* an error points at the duration */
         if (dt_expect_duration(c, &s->every)) return DT_ERR_SYNTAX;
-        if (s->every <= 0) return dt_compile_error(c, &op->at, DT_ERR_INVALID, "a window must be longer than 0", NULL);
+        if (s->every <= 0) return dt_compile_error(c, &at, DT_ERR_INVALID, "a window must be longer than 0", "write every 1m");
     }
     if (dt_accept(c, "groups") && dt_expect_int(c, 1, DTQ_MAX_GROUPS, &groups, "the most groups to keep")) return DT_ERR_SYNTAX;
     s->keep = dt_accept(c, "keep");
@@ -1648,11 +1649,15 @@ static int dtq__compile_sample(dt_compiler *c, dt_block *b, dtq__op *op) {
 static int dtq__compile_throttle(dt_compiler *c, dtq__op *op) {
     dtq__throttle_op *t = (dtq__throttle_op *)dt_compiler_alloc(c, sizeof *t);
     int64_t limit, keys = DTQ_DEFAULT_KEYS;
+    dt_token per;
     if (!t) return DT_ERR_NOMEM;
     op->throttle = t;
     if (dt_expect_int(c, 0, INT64_MAX, &limit, "how many events pass per window") ||
-        dt_expect(c, "per", "write throttle 10 per 1m") || dt_expect_duration(c, &t->per)) return DT_ERR_SYNTAX;
-    if (t->per <= 0) return dt_compile_error(c, &op->at, DT_ERR_INVALID, "the throttle window must be longer than 0", NULL);
+        dt_expect(c, "per", "write throttle 10 per 1m")) return DT_ERR_SYNTAX;
+    per = *dt_peek(c);                           /* an error points at the duration */
+    if (dt_expect_duration(c, &t->per)) return DT_ERR_SYNTAX;
+    if (t->per <= 0)
+        return dt_compile_error(c, &per, DT_ERR_INVALID, "the throttle window must be longer than 0", "write throttle 10 per 1m");
     t->limit = (uint64_t)limit;
     if (dt_accept(c, "by") && dt_parse_expr(c, &t->by)) return DT_ERR_SYNTAX;
     if (dt_accept(c, "keys") && dt_expect_int(c, 1, DTQ_MAX_GROUPS, &keys, "the most keys to track")) return DT_ERR_SYNTAX;
@@ -1686,10 +1691,53 @@ static int dtq__compile_op(dt_compiler *c, dt_block *b, dtq__op *op) {
                             "throttle, summarize");
 }
 
+/* Appends s to the message in buf (size > 0), cut to fit. */
+static size_t dtq__put(char *buf, size_t size, size_t at, dt_str s) {
+    size_t n = s.len < size - 1u - at ? s.len : size - 1u - at;
+    if (n) memcpy(buf + at, s.ptr, n);
+    buf[at + n] = 0;
+    return at + n;
+}
+
+/* The name, the character it cannot hold and what it runs on into, as
+ * written (joined tokens are adjacent in the source): `project-away`. */
+static int dtq__name_runs_on(dt_compiler *c, const dt_token *name, const dt_token *at) {
+    dt_token end = *at;
+    char msg[64], hint[256];
+    size_t n, len;
+    while (dt_peek(c)->joined && (dt_peek(c)->kind == DT_TOK_IDENT || dt_peek(c)->kind == DT_TOK_PUNCT ||
+                                  dt_peek(c)->kind == DT_TOK_INT))
+        end = dt_next(c);
+    len = (size_t)(end.text.ptr + end.text.len - name->text.ptr);
+    n = dtq__put(msg, sizeof msg, 0, dt_cstr("expected '|', found '"));        /* as dt_expect words it */
+    n = dtq__put(msg, sizeof msg, n, at->text);
+    dtq__put(msg, sizeof msg, n, dt_cstr("'"));
+    n = dtq__put(hint, sizeof hint, 0, dt_cstr("'"));
+    n = dtq__put(hint, sizeof hint, n, at->text);
+    n = dtq__put(hint, sizeof hint, n, dt_cstr("' cannot be part of an event name: quote it, \""));
+    n = dtq__put(hint, sizeof hint, n, dt_strn(name->text.ptr, len > DT_MAX_NAME ? DT_MAX_NAME : len));
+    dtq__put(hint, sizeof hint, n, dt_cstr("\""));
+    return dt_compile_error(c, at, DT_ERR_SYNTAX, msg, hint);
+}
+
+/* A query whose patterns are not followed by '|'. At the end of the program
+ * or of the line it stops short; on the patterns' line the word there is
+ * what is wrong (the lines only choose the message: statements may share
+ * or span lines). `name` is the last pattern's first token. */
+static int dtq__no_operator(dt_compiler *c, const dt_token *name) {
+    dt_token at = *dt_peek(c);
+    if (at.kind == DT_TOK_EOF || at.line != name->line)
+        return dt_compile_error(c, &at, DT_ERR_SYNTAX, "a query needs at least one operator",
+                                "for example: query q = LogWelcomeBanner | drop");
+    if (at.joined && at.kind == DT_TOK_PUNCT && name->kind == DT_TOK_IDENT) return dtq__name_runs_on(c, name, &at);
+    return dt_expect(c, "|", "patterns are separated by ',' and operators start with '|': query q = A, B | drop");
+}
+
 static int dtq__compile(dt_compiler *c, dt_block *b) {
     dtq__query *q = (dtq__query *)dt_compiler_alloc(c, sizeof *q);
     dt_pattern pats[16];
     dtq__op ops[DTQ_MAX_OPS];
+    dt_token name;
     uint32_t npats = 0, i;
     if (!q) return DT_ERR_NOMEM;
     if (dt_expect_ident(c, &q->name, "a query name")) return DT_ERR_SYNTAX;
@@ -1698,8 +1746,10 @@ static int dtq__compile(dt_compiler *c, dt_block *b) {
     if (dt_expect(c, "=", "write query NAME = EVENT | operator ...")) return DT_ERR_SYNTAX;
     do {
         if (npats == 16) return dt_compile_error(c, dt_peek(c), DT_ERR_LIMIT, "too many patterns (at most 16)", NULL);
+        name = *dt_peek(c);
         if (dt_expect_pattern(c, &pats[npats++])) return DT_ERR_SYNTAX;
     } while (dt_accept(c, ","));
+    if (!dt_is(dt_peek(c), "|")) return dtq__no_operator(c, &name);
     dt_compiler_scope(c, pats, npats);
     memset(ops, 0, sizeof ops);
     while (dt_is(dt_peek(c), "|")) {
@@ -1710,8 +1760,6 @@ static int dtq__compile(dt_compiler *c, dt_block *b) {
                                     "write another query for what follows, or put these operators before summarize");
         if (dtq__compile_op(c, b, &ops[q->nops++])) return DT_ERR_SYNTAX;
     }
-    if (!q->nops) return dt_compile_error(c, dt_peek(c), DT_ERR_SYNTAX, "a query needs at least one operator",
-                                          "for example: query q = LogWelcomeBanner | drop");
     q->ops = (dtq__op *)dt_compiler_alloc(c, sizeof(dtq__op) * q->nops);
     if (!q->ops) return DT_ERR_NOMEM;
     memcpy(q->ops, ops, sizeof(dtq__op) * q->nops);

@@ -294,6 +294,7 @@ typedef struct dts__cc {
     dt_compiler *c;
     dts__machine *m;
     int depth;
+    dt_token named[DTS__STATES];     /* where each state was first named */
 } dts__cc;
 
 static int dts__err(dts__cc *k, const dt_token *at, int code, const char *msg, const char *hint) {
@@ -564,13 +565,28 @@ static int dts__metric_slot(dts__cc *k, dts__stmt *s, const dt_token *at) {
     return DT_OK;
 }
 
+/* A bound: a number or a duration (in ns), negative after a '-' (a
+ * histogram of deltas has bounds below 0); the error points at its start. */
+static int dts__parse_bound(dts__cc *k, dt_token *at, double *v) {
+    int negative;
+    dt_token t;
+    *at = *dt_peek(k->c);
+    negative = dt_accept(k->c, "-");
+    t = dt_next(k->c);
+    if (t.kind == DT_TOK_FLOAT) *v = t.f;
+    else if (t.kind == DT_TOK_INT && t.is_unsigned) *v = (double)t.u;
+    else if (t.kind == DT_TOK_INT || t.kind == DT_TOK_DURATION) *v = (double)t.i;
+    else return dts__err(k, &t, DT_ERR_SYNTAX, "a bound is a number", "bounds (-10, 0, 10)");
+    if (negative) *v = -*v;
+    return DT_OK;
+}
+
 static int dts__parse_bounds(dts__cc *k, dts__stmt *s) {
     if (dt_expect(k->c, "(", "bounds (1, 5, 10)")) return DT_ERR_SYNTAX;
     do {
-        dt_token t = dt_next(k->c);
-        double v = t.kind == DT_TOK_FLOAT ? t.f : (double)t.i;
-        if (t.kind != DT_TOK_FLOAT && t.kind != DT_TOK_INT && t.kind != DT_TOK_DURATION)
-            return dts__err(k, &t, DT_ERR_SYNTAX, "a bound is a number", NULL);
+        dt_token t;
+        double v = 0;                            /* set by dts__parse_bound when it succeeds */
+        if (dts__parse_bound(k, &t, &v)) return DT_ERR_SYNTAX;
         if (s->nbounds == DTS__BOUNDS) return dts__err(k, &t, DT_ERR_LIMIT, "at most 16 bounds", NULL);
         if (s->nbounds && v <= s->bounds[s->nbounds - 1]) return dts__err(k, &t, DT_ERR_INVALID, "bounds must increase", NULL);
         s->bounds[s->nbounds++] = v;
@@ -620,8 +636,11 @@ static int dts__parse_do(dts__cc *k, dts__stmt *s, int trigger) {
     if (dt_expect(k->c, ")", "close the argument list")) return DT_ERR_SYNTAX;
     if (dt_accept(k->c, "once")) s->limit = DTS__LIMIT_ONCE;
     else if (dt_accept(k->c, "every")) {
+        dt_token at = *dt_peek(k->c);
         s->limit = DTS__LIMIT_EVERY;
         if (dt_expect_duration(k->c, &s->every)) return DT_ERR_SYNTAX;
+        if (s->every <= 0)                       /* 0 would be no limit: say so rather than run unlimited */
+            return dts__err(k, &at, DT_ERR_INVALID, "a rate limit must be longer than 0", "write every 1m, or once");
     } else if (dt_is(dt_peek(k->c), "rearm")) {
         if (!trigger) return dts__err(k, dt_peek(k->c), DT_ERR_SYNTAX, "rearm is for the `on` trigger form",
                                       "in a machine, re-arm by moving to another state");
@@ -689,6 +708,7 @@ static int dts__state(dts__cc *k, const dt_token *t, uint32_t *out) {
     if (m->nstates == DTS__STATES) return dts__err(k, t, DT_ERR_LIMIT, "at most 32 states per machine", NULL);
     m->states[m->nstates] = dt_compiler_strdup(k->c, t->text);
     m->timeout[m->nstates] = -1;
+    k->named[m->nstates] = *t;
     *out = m->nstates++;
     return DT_OK;
 }
@@ -778,6 +798,8 @@ static int dts__parse_by(dts__cc *k) {
     return DT_OK;
 }
 
+#define DTS__OTHER_LINES "initial S, by FIELD, max N, every D, entry S {...}, exit S {...}"
+
 static int dts__parse_line(dts__cc *k) {
     dts__machine *m = k->m;
     dt_token t = *dt_peek(k->c);
@@ -805,8 +827,14 @@ static int dts__parse_line(dts__cc *k) {
         if (dts__state(k, &st, &s)) return DT_ERR_SYNTAX;
         return dts__parse_body(k, dt_is(&t, "entry") ? &m->entry[s] : &m->exit[s]);
     }
+    /* Two names (`S on T`, `S T on A`): the first is a transition's FROM
+     * state and its '->' is missing (the test above saw no '->'), or a
+     * misspelt keyword. After a name and anything else, nothing better is
+     * known: the name may be a stray word (`where $v query 1`). */
+    if (t.kind == DT_TOK_IDENT && dt_peek(k->c)->kind == DT_TOK_IDENT)
+        return dt_expect(k->c, "->", "a transition: FROM -> TO on EVENT; other lines: " DTS__OTHER_LINES);
     return dts__err(k, &t, DT_ERR_SYNTAX, "expected a machine line",
-                    "lines: FROM -> TO on EVENT ..., FROM -> TO after D, initial S, by FIELD, max N, every D, entry S {...}, exit S {...}");
+                    "lines: FROM -> TO on EVENT ..., FROM -> TO after D, " DTS__OTHER_LINES);
 }
 
 /* Instance layout and the preallocated pools: nothing is allocated later. */
@@ -861,6 +889,49 @@ static void dts__finish(dts__machine *m) {
     if (!m->every) m->every = 60 * (int64_t)1000000000;
 }
 
+/* Appends s to the message in buf (size > 0), cut to fit. */
+static size_t dts__put(char *buf, size_t size, size_t at, dt_str s) {
+    size_t n = s.len < size - 1u - at ? s.len : size - 1u - at;
+    if (n) memcpy(buf + at, s.ptr, n);
+    buf[at + n] = 0;
+    return at + n;
+}
+
+/* "state 'X' is not used by any transition", with the states that are. */
+static int dts__unused_state(dts__cc *k, uint32_t unused, const unsigned char *used) {
+    const dts__machine *m = k->m;
+    char msg[200], hint[256];
+    size_t n, h, listed = 0;
+    uint32_t i;
+    n = dts__put(msg, sizeof msg, 0, dt_cstr("state '"));
+    n = dts__put(msg, sizeof msg, n, m->states[unused]);
+    dts__put(msg, sizeof msg, n, dt_cstr("' is not used by any transition"));
+    h = dts__put(hint, sizeof hint, 0, dt_cstr("check the spelling; the transitions' states are "));
+    for (i = 0; i < m->nstates; i++) {
+        if (!used[i]) continue;
+        if (listed++) h = dts__put(hint, sizeof hint, h, dt_cstr(", "));
+        h = dts__put(hint, sizeof hint, h, m->states[i]);
+    }
+    return dts__err(k, &k->named[unused], DT_ERR_INVALID, msg, hint);
+}
+
+/* A state no transition enters or leaves, named only by initial, entry or
+ * exit, makes a dead machine or a block that never runs: most likely a
+ * typo. One entered only by `* -> X`, or left only by a timeout, is used. */
+static int dts__check_states_used(dts__cc *k) {
+    const dts__machine *m = k->m;
+    unsigned char used[DTS__STATES];
+    uint32_t i;
+    memset(used, 0, sizeof used);
+    for (i = 0; i < m->ntrans; i++) {
+        used[m->trans[i].to] = 1;
+        if (m->trans[i].from >= 0) used[m->trans[i].from] = 1;
+    }
+    for (i = 0; i < m->nstates; i++)
+        if (!used[i]) return dts__unused_state(k, i, used);
+    return DT_OK;
+}
+
 static int dts__compile(dt_compiler *c, dt_block *b) {
     dts__cc k;
     dt_token at;
@@ -879,6 +950,7 @@ static int dts__compile(dt_compiler *c, dt_block *b) {
         if (dts__parse_line(&k)) return DT_ERR_SYNTAX;
     }
     if (!k.m->ntrans) return dts__err(&k, &at, DT_ERR_SYNTAX, "a machine needs at least one transition", NULL);
+    if (dts__check_states_used(&k)) return DT_ERR_INVALID;
     dts__finish(k.m);
     return dts__layout(&k, b);
 }

@@ -85,6 +85,16 @@ static const char *cq_deploy(dt_engine *e, const char *text) {
     return msg;
 }
 
+/* "OK", or the error as dt_error_format gives it, hint included. */
+static const char *cq_deploy_hinted(dt_engine *e, const char *text) {
+    static char msg[600];
+    dt_error err;
+    memset(&err, 0, sizeof err);
+    if (dt_deploy(e, text, strlen(text), &err) == DT_OK) return "OK";
+    dt_error_format(&err, msg, sizeof msg);
+    return msg;
+}
+
 static void cq_emit(dt_engine *e, int64_t ts, const dt_field *f, uint32_t n) {
     sup_emit_fields(e, "A", DT_INFO, ts, 0, f, n);
 }
@@ -96,13 +106,13 @@ typedef struct cq_case {
     const char *want;        /* "OK" or "line:col: message" */
 } cq_case;
 
-static enum greatest_test_res cq_table(const cq_case *cases, size_t n) {
+static enum greatest_test_res cq_table(const cq_case *cases, size_t n, const char *(*try_deploy)(dt_engine *, const char *)) {
     cq c;
     dt_engine *e = cq_engine(&c, 0);
     size_t i, bad = 0;
     ASSERT(e != NULL);
     for (i = 0; i < n; i++) {
-        const char *got = cq_deploy(e, cases[i].program);
+        const char *got = try_deploy(e, cases[i].program);
         if (strcmp(got, cases[i].want) != 0) {
             fprintf(stderr, "\n%s\n  want %s\n  got  %s\n", cases[i].program, cases[i].want, got);
             bad++;
@@ -113,7 +123,8 @@ static enum greatest_test_res cq_table(const cq_case *cases, size_t n) {
     PASS();
 }
 
-#define CQ_TABLE(cases) cq_table(cases, sizeof cases / sizeof cases[0])
+#define CQ_TABLE(cases) cq_table(cases, sizeof cases / sizeof cases[0], cq_deploy)
+#define CQ_HINTED_TABLE(cases) cq_table(cases, sizeof cases / sizeof cases[0], cq_deploy_hinted)
 
 TEST every_clause_reports_its_compile_error_where_written(void) {
     static const cq_case cases[] = {
@@ -129,7 +140,7 @@ TEST every_clause_reports_its_compile_error_where_written(void) {
         {"query q = A | summarize n = count(), n = countif(x > 1)", "1:42: two aggregates would give metrics of one name"},
         {"query q = A | summarize count() by )", "1:36: expected a value, found ')'"},
         {"query q = A | summarize count() every x", "1:39: expected a duration, found 'x'"},
-        {"query q = A | summarize count() every 0s", "1:15: a window must be longer than 0"},
+        {"query q = A | summarize count() every 0s", "1:39: a window must be longer than 0"},
         {"query q = A | summarize count() groups 0", "1:40: number out of range"},
         {"query q = A | summarize a = count(), b = count(), c = count(), d = count(), e = count(), f = count(), "
          "g = count(), h = count(), i = count(), j = count(), k = count(), l = count(), m = count(), n = count(), "
@@ -168,7 +179,7 @@ TEST every_clause_reports_its_compile_error_where_written(void) {
         {"query q = A | throttle x", "1:24: expected how many events pass per window, found 'x'"},
         {"query q = A | throttle 5 x", "1:26: expected 'per', found 'x'"},
         {"query q = A | throttle 5 per x", "1:30: expected a duration, found 'x'"},
-        {"query q = A | throttle 5 per 0s", "1:15: the throttle window must be longer than 0"},
+        {"query q = A | throttle 5 per 0s", "1:30: the throttle window must be longer than 0"},
         {"query q = A | throttle 5 per 1s by )", "1:36: expected a value, found ')'"},
         {"query q = A | throttle 5 per 1s by k keys 0", "1:43: number out of range"},
         /* the query itself */
@@ -178,6 +189,32 @@ TEST every_clause_reports_its_compile_error_where_written(void) {
         {"query q = A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P, Q | drop", "1:59: too many patterns (at most 16)"},
     };
     return CQ_TABLE(cases);
+}
+
+/* Findings of the processors' keyword matrix (tests/test_hostile.c): a
+ * zero window is refused at the 0, and patterns not followed by '|' say so
+ * at the word that is there, quoting a name that ran on into a '-'. */
+TEST zero_windows_and_missing_bars_are_reported_where_written_with_the_fix(void) {
+    static const cq_case cases[] = {
+        {"query q = A | throttle 5 per 0", "1:30: error: the throttle window must be longer than 0 (hint: write throttle 10 per 1m)"},
+        {"query q = A | summarize n = count() every 0",
+         "1:43: error: a window must be longer than 0 (hint: write every 1m)"},
+        {"query q = project-away | drop",
+         "1:18: error: expected '|', found '-' (hint: '-' cannot be part of an event name: quote it, \"project-away\")"},
+        {"query q = A, my-long-event-name | drop",
+         "1:16: error: expected '|', found '-' (hint: '-' cannot be part of an event name: quote it, \"my-long-event-name\")"},
+        {"query q = Http*-x | drop",
+         "1:16: error: expected '|', found '-' (hint: '-' cannot be part of an event name: quote it, \"Http*-x\")"},
+        {"query q = \"project-away\" | drop", "OK"},
+        {"query q = A drop", "1:13: error: expected '|', found 'drop' (hint: patterns are separated by ',' and operators start with '|': query q = A, B | drop)"},
+        {"query q = A - x | drop", "1:13: error: expected '|', found '-' (hint: patterns are separated by ',' and operators start with '|': query q = A, B | drop)"},
+        {"query q = \"A\"-x | drop", "1:14: error: expected '|', found '-' (hint: patterns are separated by ',' and operators start with '|': query q = A, B | drop)"},
+        {"query q = A 5m", "1:13: error: expected '|', found a duration (hint: patterns are separated by ',' and operators start with '|': query q = A, B | drop)"},
+        {"query q = A", "1:12: error: a query needs at least one operator (hint: for example: query q = LogWelcomeBanner | drop)"},
+        {"query q = A\nquery r = B | drop",
+         "2:1: error: a query needs at least one operator (hint: for example: query q = LogWelcomeBanner | drop)"},
+    };
+    return CQ_HINTED_TABLE(cases);
 }
 
 #if !DT_NO_FLOAT
@@ -670,6 +707,7 @@ TEST redact_replaces_what_it_cannot_rewrite_whole(void) {
 
 SUITE(coverage_query) {
     RUN_TEST(every_clause_reports_its_compile_error_where_written);
+    RUN_TEST(zero_windows_and_missing_bars_are_reported_where_written_with_the_fix);
 #if !DT_NO_FLOAT
     RUN_TEST(float_literals_in_clauses);
 #endif

@@ -405,6 +405,71 @@ TEST machine_statement_errors_carry_their_position(void) {
     return CS_ERRORS(cases);
 }
 
+/* "OK", or the error as dt_error_format gives it, hint included. */
+static const char *cs_deploy_hinted(dt_engine *e, const char *text) {
+    static char msg[600];
+    dt_error err;
+    memset(&err, 0, sizeof err);
+    if (dt_deploy(e, text, strlen(text), &err) == DT_OK) return "OK";
+    dt_error_format(&err, msg, sizeof msg);
+    return msg;
+}
+
+#define CS_LINES "initial S, by FIELD, max N, every D, entry S {...}, exit S {...}"
+
+/* Findings of the processors' keyword matrix (tests/test_hostile.c), each
+ * now an error at the token to fix that says what to write, or accepted:
+ * a missing '->', negative bounds, a zero rate limit, and a state that no
+ * transition uses. */
+TEST machine_findings_are_reported_at_the_token_with_the_fix(void) {
+    static const struct { const char *text, *want; } cases[] = {
+        {"machine m { S on T on A }", "1:15: error: expected '->', found 'on' (hint: a transition: FROM -> TO on EVENT; other lines: " CS_LINES ")"},
+        {"machine m { intial S; S -> T on A }", "1:20: error: expected '->', found 'S' (hint: a transition: FROM -> TO on EVENT; other lines: " CS_LINES ")"},
+        {"machine m { S }", "1:13: error: expected a machine line (hint: lines: FROM -> TO on EVENT ..., FROM -> TO after D, " CS_LINES ")"},
+        {"machine m { S -> T on A where $v query 1 }", "1:34: error: expected a machine line (hint: lines: FROM -> TO on EVENT ..., FROM -> TO after D, " CS_LINES ")"},
+        {"machine m { S -> T on A ( }", "1:25: error: expected a machine line (hint: lines: FROM -> TO on EVENT ..., FROM -> TO after D, " CS_LINES ")"},
+        {"machine m { A -> B on X { observe V = 1 bounds (-10, -1, 0, 5) } }", "OK"},
+        {"machine m { A -> B on X { observe V = 1 bounds (-1s, -1ms, 0, 1s) } }", "OK"},
+        {"machine m { A -> B on X { observe V = 1 bounds (-x) } }", "1:50: error: a bound is a number (hint: bounds (-10, 0, 10))"},
+        {"machine m { A -> B on X { observe V = 1 bounds (- -1) } }", "1:51: error: a bound is a number (hint: bounds (-10, 0, 10))"},
+        {"machine m { A -> B on X { observe V = 1 bounds (0, -1) } }", "1:52: error: bounds must increase"},
+        {"on A do flush(\"r\") every 0", "1:26: error: a rate limit must be longer than 0 (hint: write every 1m, or once)"},
+        {"machine m { S -> T on A { do flush(\"r\") every 0s } }",
+         "1:47: error: a rate limit must be longer than 0 (hint: write every 1m, or once)"},
+        {"machine m { S -> T on A { do flush(\"r\") every 1ns } }", "OK"},
+        {"machine m { S -> T on A; initial X }",
+         "1:34: error: state 'X' is not used by any transition (hint: check the spelling; the transitions' states are S, T)"},
+        {"machine m { entry X { drop } S -> T on A }",
+         "1:19: error: state 'X' is not used by any transition (hint: check the spelling; the transitions' states are S, T)"},
+        {"machine m { S -> T on A; exit X { drop } }",
+         "1:31: error: state 'X' is not used by any transition (hint: check the spelling; the transitions' states are S, T)"},
+        {"machine m { initial T; S -> T on A }", "OK"},                        /* named before its transition */
+        {"machine m { S -> T on A; * -> X on B; entry X { drop } }", "OK"},   /* entered only from any state */
+        {"machine m { initial W; W -> S after 5s; S -> T on A }", "OK"},     /* left only by a timeout */
+    };
+    sm_cap c;
+    dt_engine *e = sm_engine(&c, DT_RISK_MEDIUM);
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) ASSERT_STR_EQm(cases[i].text, cases[i].want, cs_deploy_hinted(e, cases[i].text));
+    dt_destroy(e);
+    PASS();
+}
+
+/* bounds (-10, -1, 0, 5): OTel buckets (-inf,-10] (-10,-1] (-1,0] (0,5] (5,+inf). */
+TEST negative_bounds_divide_a_histogram_of_deltas(void) {
+    static const int64_t deltas[] = {-20, -10, -5, -1, 0, 3, 7};
+    sm_cap c;
+    dt_engine *e = sm_engine(&c, DT_RISK_MEDIUM);
+    size_t i;
+    ASSERT_EQ(DT_OK, sm_deploy(e, "machine m { Idle -> Idle on Delta { observe D = d bounds (-10, -1, 0, 5) } }\n"
+                                  "level Delta = off"));
+    for (i = 0; i < sizeof deltas / sizeof deltas[0]; i++) sm_emit_i(e, "Delta", 1 * SM_SEC, 0, "d", deltas[i]);
+    dt_flush(e);
+    ASSERT_STR_EQ("H:D{} n=7 sum=-26 min=-20 max=7 [2,2,1,1,1] @0-60\n", c.out);
+    dt_destroy(e);
+    PASS();
+}
+
 TEST machine_line_errors_carry_their_position(void) {
     static const cs_error cases[] = {
         {"machine m { A -> 5 on X }", 1, 18, "expected a state name"},
@@ -1077,6 +1142,8 @@ SUITE(coverage_stateful) {
     RUN_TEST(a_variable_inside_an_engine_expression_is_found_where_it_stands);
     RUN_TEST(machine_statement_errors_carry_their_position);
     RUN_TEST(machine_line_errors_carry_their_position);
+    RUN_TEST(machine_findings_are_reported_at_the_token_with_the_fix);
+    RUN_TEST(negative_bounds_divide_a_histogram_of_deltas);
     RUN_TEST(machine_bounds_are_refused_at_the_one_past_them);
     RUN_TEST(an_allocation_failure_anywhere_in_a_machine_is_a_clean_deploy_error);
     RUN_TEST(keys_of_every_type_make_their_own_instances);
