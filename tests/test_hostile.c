@@ -449,23 +449,25 @@ static const char *const ho_proc_slots[] = {
 };
 
 /* Reviewed by eye: every line is an error at the word (or at the first
- * token the word makes wrong) or a documented acceptance, except these
- * findings, recorded as they are today until dt_query.h / dt_stateful.h
- * change (then regenerate and review the diff). Fixed since: conditions
- * (`where 0`, `countif("")`, `rearm when 5m`, `where x * 1`) are type
- * errors at their column, as the core's are (dt_parse_condition).
- * - `throttle 5 per 0` and `summarize ... every 0` are refused at the
- *   operator (1:15), not at the 0 (machines' `after 0` and `every 0` point
- *   at the 0).
- * - `query q = project-away | drop` says "a query needs at least one
- *   operator" at the '-', though it has one: a name cannot hold '-'.
- * - `machine m { S on T ... }` says "expected a machine line" at S (1:13),
- *   not "expected '->'" at the word after it.
- * - `bounds (-1)` says "a bound is a number".
- * - `do f() every 0` (in a trigger or a machine) is ok: no rate limit;
- *   `after 0` and a machine's `every 0` are "must be longer than 0".
+ * token the word makes wrong) or a documented acceptance. Findings fixed
+ * since (each with a test of its exact message and position in
+ * test_coverage_query.c or test_coverage_stateful.c; after a change to
+ * dt_query.h / dt_stateful.h, regenerate and review the diff):
+ * - conditions (`where 0`, `countif("")`, `rearm when 5m`, `where x * 1`)
+ *   are type errors at their column, as the core's are (dt_parse_condition);
+ * - `throttle 5 per 0` and `summarize ... every 0` point at the 0, as
+ *   machines' `after 0` and `every 0` do;
+ * - patterns not followed by '|' say "expected '|'" at the word there;
+ *   `query q = project-away | drop` quotes the name: '-' cannot be part of
+ *   it (at the end of the line or program: "a query needs at least one
+ *   operator");
+ * - `machine m { S on T ... }` says "expected '->'" at the word after S
+ *   when that is a name (else "expected a machine line" at S, as before);
+ * - `bounds (-1)` is a negative bound (histograms of deltas);
+ * - `do f() every 0` (in a trigger or a machine) is refused at the 0 like
+ *   `after 0`, not run without a limit;
  * - `initial X`, `entry X {...}`, `exit X {...}` naming a state no
- *   transition uses are ok: a dead machine or block, most likely a typo. */
+ *   transition enters or leaves are refused at X as a likely typo. */
 TEST every_processor_word_in_every_processor_slot_gets_its_recorded_outcome(void) {
     static const ho_matrix words = {ho_proc_words, HO_COUNT(ho_proc_words), ho_proc_slots, HO_COUNT(ho_proc_slots),
                                     "tests/hostile/processor_words.expected"};
