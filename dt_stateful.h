@@ -294,7 +294,7 @@ typedef struct dts__cc {
     dt_compiler *c;
     dts__machine *m;
     int depth;
-    dt_token named[DTS__STATES];     /* where each state was first named */
+    struct { int line, column; } named[DTS__STATES];   /* where each state was first named */
 } dts__cc;
 
 static int dts__err(dts__cc *k, const dt_token *at, int code, const char *msg, const char *hint) {
@@ -708,7 +708,8 @@ static int dts__state(dts__cc *k, const dt_token *t, uint32_t *out) {
     if (m->nstates == DTS__STATES) return dts__err(k, t, DT_ERR_LIMIT, "at most 32 states per machine", NULL);
     m->states[m->nstates] = dt_compiler_strdup(k->c, t->text);
     m->timeout[m->nstates] = -1;
-    k->named[m->nstates] = *t;
+    k->named[m->nstates].line = t->line;
+    k->named[m->nstates].column = t->column;
     *out = m->nstates++;
     return DT_OK;
 }
@@ -903,6 +904,10 @@ static int dts__unused_state(dts__cc *k, uint32_t unused, const unsigned char *u
     char msg[200], hint[256];
     size_t n, h, listed = 0;
     uint32_t i;
+    dt_token at;
+    memset(&at, 0, sizeof at);
+    at.line = k->named[unused].line;
+    at.column = k->named[unused].column;
     n = dts__put(msg, sizeof msg, 0, dt_cstr("state '"));
     n = dts__put(msg, sizeof msg, n, m->states[unused]);
     dts__put(msg, sizeof msg, n, dt_cstr("' is not used by any transition"));
@@ -912,7 +917,7 @@ static int dts__unused_state(dts__cc *k, uint32_t unused, const unsigned char *u
         if (listed++) h = dts__put(hint, sizeof hint, h, dt_cstr(", "));
         h = dts__put(hint, sizeof hint, h, m->states[i]);
     }
-    return dts__err(k, &k->named[unused], DT_ERR_INVALID, msg, hint);
+    return dts__err(k, &at, DT_ERR_INVALID, msg, hint);
 }
 
 /* A state no transition enters or leaves, named only by initial, entry or
