@@ -566,7 +566,8 @@ static int dts__metric_slot(dts__cc *k, dts__stmt *s, const dt_token *at) {
 }
 
 /* A bound: a number or a duration (in ns), negative after a '-' (a
- * histogram of deltas has bounds below 0); the error points at its start. */
+ * histogram of deltas has bounds below 0). *at is where it starts, its '-'
+ * included, for the caller's errors about it. */
 static int dts__parse_bound(dts__cc *k, dt_token *at, double *v) {
     int negative;
     dt_token t;
